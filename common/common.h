@@ -1,0 +1,46 @@
+/*
+ * common.h: what every keyward process needs: logging, configuration,
+ * secrets from files, serial numbers and revocation reason names.
+ */
+#ifndef KEYWARD_COMMON_H
+#define KEYWARD_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KW_VERSION	"0.1.0"
+
+/* log.c */
+enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+void	log_init(const char *procname, int level);
+void	log_setlevel(int level);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+/* secret.c */
+/* Reads a one-line secret (PIN, challenge) into buf, without the newline. */
+int	secret_read(const char *path, char *buf, size_t bufsz);
+/* Writes a secret to a new 0600 file; fails if the file exists. */
+int	secret_write(const char *path, const char *secret);
+/* Fills buf with a random printable secret of len characters. */
+int	secret_random(char *buf, size_t len);
+
+/* serial.c: serials print as upper-case hex without separators. */
+#define SERIAL_MAX	20		/* RFC 5280 octets */
+#define SERIAL_HEX_MAX	(SERIAL_MAX * 2 + 1)
+/* Normalises "0a:1B:..." or "0a1b..." into upper-case hex; -1 if not hex. */
+int	serial_normalize(const char *in, char *out, size_t outsz);
+void	serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz);
+
+/* reason.c: RFC 5280 CRLReason names and numbers. */
+#define REASON_MAX	10
+int		 reason_parse(const char *name);	/* -1 if unknown */
+const char	*reason_name(int reason);		/* NULL if invalid */
+
+#endif

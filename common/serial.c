@@ -1,0 +1,40 @@
+/*
+ * serial.c: certificate serial numbers as operators type and read them.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "common.h"
+
+int
+serial_normalize(const char *in, char *out, size_t outsz)
+{
+	size_t	 n = 0;
+
+	if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X'))
+		in += 2;
+	for (; *in != '\0'; in++) {
+		if (*in == ':')
+			continue;
+		if (!isxdigit((unsigned char)*in) || n + 1 >= outsz)
+			return -1;
+		out[n++] = (char)toupper((unsigned char)*in);
+	}
+	if (n == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+void
+serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 i;
+
+	for (i = 0; i < len && 2 * i + 2 < outsz; i++) {
+		out[2 * i] = hex[bin[i] >> 4];
+		out[2 * i + 1] = hex[bin[i] & 0xf];
+	}
+	out[2 * i] = '\0';
+}

@@ -1,0 +1,139 @@
+/*
+ * ledger.h: keyward's durable record of every act of the CA.
+ *
+ * SQLite in WAL mode with synchronous=FULL.  Two layers:
+ *  - events: append-only, never updated.  Each row carries SHA-256 over its
+ *    own fields (length-prefixed, in column order) and the previous row's
+ *    hash.  The head is read and extended inside BEGIN IMMEDIATE, so several
+ *    signer workers may share one ledger.
+ *  - certs: derived from the events in the same transaction, for queries.
+ * checkpoints: the chain head signed with the CA key (the signer supplies
+ * the signature; verification uses the CA certificate in the ledger).
+ */
+#ifndef KEYWARD_LEDGER_H
+#define KEYWARD_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define LEDGER_HASH_LEN	32
+
+/* Event kinds, as stored in events.kind. */
+#define EV_CA_INSTALLED	"ca-installed"	/* der = certificate, profile = role */
+#define EV_SIGNING	"signing"
+#define EV_ISSUED	"issued"
+#define EV_WITHHELD	"withheld"
+#define EV_RELEASED	"released"
+#define EV_REVOKED	"revoked"
+#define EV_HOLD		"hold"
+#define EV_UNHOLD	"unhold"
+#define EV_ABANDONED	"abandoned"
+#define EV_CRL		"crl"
+
+/* Certificate status, as stored in certs.status. */
+#define ST_VALID	"valid"
+#define ST_WITHHELD	"withheld"
+#define ST_REVOKED	"revoked"
+#define ST_HOLD		"hold"
+
+/* CA roles, for EV_CA_INSTALLED and ledger_ca_cert(). */
+#define ROLE_CA		"ca"
+#define ROLE_RA		"ra"
+#define ROLE_OCSP	"ocsp"
+#define ROLE_ROOT	"root"		/* external root above a sub-CA */
+
+struct ledger;
+
+/* What the issuer knows about a certificate beyond its DER. */
+struct ledger_issue {
+	uint32_t	 li_ca_id;
+	const char	*li_serial;	/* upper-case hex */
+	const char	*li_profile;
+	const char	*li_txid;	/* SCEP transactionID or "" */
+	const char	*li_csr_hash;	/* hex SHA-256 of the CSR DER */
+	const char	*li_requester;	/* who asked (admin uid, SCEP signer) */
+	const char	*li_dir_ids;	/* directory object ids, or "" */
+	const uint8_t	*li_der;
+	size_t		 li_derlen;
+	int		 li_withheld;	/* status withheld instead of valid */
+};
+
+/* A row of the certificate table; strings owned by the struct. */
+struct ledger_cert {
+	int64_t		 lc_rowid;
+	uint32_t	 lc_ca_id;
+	char		*lc_serial;
+	char		*lc_subject;
+	char		*lc_sans;
+	char		*lc_key_fp;	/* hex SHA-256 of SubjectPublicKeyInfo */
+	char		*lc_profile;
+	char		*lc_requester;
+	char		*lc_dir_ids;
+	char		*lc_txid;
+	char		*lc_csr_hash;
+	int64_t		 lc_not_before;
+	int64_t		 lc_not_after;
+	char		*lc_status;
+	int64_t		 lc_rev_time;	/* 0 if not revoked */
+	int		 lc_rev_reason;	/* -1 if not revoked */
+	uint8_t		*lc_der;
+	size_t		 lc_derlen;
+};
+
+struct ledger_counts {
+	uint64_t	 lt_valid;
+	uint64_t	 lt_revoked;
+	uint64_t	 lt_hold;
+	uint64_t	 lt_withheld;
+	uint64_t	 lt_events;
+	uint64_t	 lt_checkpoint_event;	/* last checkpointed event id */
+};
+
+/* ledger.c: open (creating/migrating when writable), close. */
+int	ledger_open(const char *path, int readonly, struct ledger **);
+void	ledger_close(struct ledger *);
+const char *ledger_errmsg(struct ledger *);
+
+/* event.c: the writers; each is one durable transaction. */
+int	ledger_ca_install(struct ledger *, uint32_t ca_id, const char *role,
+	    const uint8_t *der, size_t derlen);
+int	ledger_signing(struct ledger *, uint32_t ca_id, const char *serial,
+	    const char *profile, const char *owner);
+int	ledger_issued(struct ledger *, const struct ledger_issue *);
+int	ledger_revoke(struct ledger *, uint32_t ca_id, const char *serial,
+	    int reason, int64_t when);		/* reason 6 = hold */
+int	ledger_unhold(struct ledger *, uint32_t ca_id, const char *serial);
+/* Appends abandoned for each signing without issued whose owner is dead. */
+int	ledger_abandon_orphans(struct ledger *, int (*alive)(const char *));
+
+/* query.c */
+int	ledger_ca_cert(struct ledger *, uint32_t ca_id, const char *role,
+	    uint8_t **der, size_t *derlen);	/* 1 if absent */
+int	ledger_serial_exists(struct ledger *, const char *serial);
+int	ledger_cert_get(struct ledger *, const char *serial,
+	    struct ledger_cert *);		/* 1 if absent */
+int	ledger_cert_by_txid(struct ledger *, uint32_t ca_id,
+	    const char *txid, struct ledger_cert *);	/* 1 if absent */
+/* Calls cb for up to max rows with rowid > after, status "" = any. */
+int	ledger_cert_list(struct ledger *, const char *status, int64_t after,
+	    int max, int (*cb)(void *, const struct ledger_cert *), void *arg);
+void	ledger_cert_free(struct ledger_cert *);
+int	ledger_counts(struct ledger *, struct ledger_counts *);
+
+/* checkpoint.c */
+int	ledger_head(struct ledger *, int64_t *id,
+	    uint8_t hash[LEDGER_HASH_LEN]);
+/* Signs the head with key (the CA key in the token) and stores it. */
+int	ledger_checkpoint(struct ledger *, uint32_t ca_id, EVP_PKEY *key,
+	    int64_t *event_id);
+
+/* verify.c: chain, checkpoints, replay; first disagreement in err. */
+int	ledger_verify(struct ledger *, char *err, size_t errlen);
+
+/* certinfo.c: the derived columns, from the DER (used by write and verify). */
+int	ledger_cert_fields(const uint8_t *der, size_t derlen,
+	    struct ledger_cert *);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * ipc.h: the framing and typed messages every keyward process shares.
+ * Bump IPC_VERSION on any change to a type number or payload layout.
+ *
+ * Wire format: a 16-byte header in network byte order (version, type,
+ * request id, CA id, body length), then the body.  Bodies are sequences
+ * of u32/u64 integers and length-prefixed byte strings; strings are byte
+ * strings without NUL.  A receiver checks the header against its rule
+ * table, reads every field through a cursor and refuses leftover bytes.
+ */
+#ifndef KEYWARD_IPC_H
+#define KEYWARD_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_VERSION	1
+#define IPC_HDR_LEN	16
+#define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
+#define IPC_CSR_MAX	(16 * 1024)
+#define IPC_CERT_MAX	(16 * 1024)
+#define IPC_STR_MAX	1024
+#define IPC_LIST_MAX	500		/* rows in one ANS_LIST */
+
+/* Requests are even, answers odd (request + 1). */
+enum ipc_type {
+	IPC_ANS_ERROR = 1,		/* u32 code, str message */
+	IPC_REQ_PING = 10,		/* (empty) */
+	IPC_ANS_PING = 11,		/* (empty) */
+	IPC_REQ_ISSUE = 100,		/* str profile, bytes csr, str txid,
+					   str requester, str dir_ids */
+	IPC_ANS_ISSUE = 101,		/* cert record */
+	IPC_REQ_REVOKE = 102,		/* str serial, u32 reason */
+	IPC_ANS_REVOKE = 103,		/* cert record */
+	IPC_REQ_UNHOLD = 104,		/* str serial */
+	IPC_ANS_UNHOLD = 105,		/* cert record */
+	IPC_REQ_SHOW = 110,		/* str serial */
+	IPC_ANS_SHOW = 111,		/* cert record */
+	IPC_REQ_LIST = 112,		/* str status ("" = all), u64 after_rowid */
+	IPC_ANS_LIST = 113,		/* u32 n, n x (u64 rowid, cert record) */
+	IPC_REQ_STATUS = 114,		/* (empty) */
+	IPC_ANS_STATUS = 115,		/* u32 token_ok, str token_label,
+					   u64 valid, u64 revoked, u64 hold,
+					   u64 withheld, u64 events,
+					   u64 checkpoint_event, u64 pid */
+	IPC_REQ_CACERT = 116,		/* (empty) */
+	IPC_ANS_CACERT = 117,		/* bytes PEM chain, CA first */
+	IPC_REQ_CHECKPOINT = 118,	/* (empty) */
+	IPC_ANS_CHECKPOINT = 119,	/* u64 event id signed */
+};
+
+/* Error codes carried by IPC_ANS_ERROR. */
+enum ipc_err {
+	IPC_ERR_INTERNAL = 1,
+	IPC_ERR_MALFORMED,		/* message did not decode */
+	IPC_ERR_DENIED,			/* peer may not send this */
+	IPC_ERR_POLICY,			/* issuance policy refused it */
+	IPC_ERR_CSR,			/* CSR unparsable or bad signature */
+	IPC_ERR_PROFILE,		/* no such profile */
+	IPC_ERR_NOTFOUND,
+	IPC_ERR_STATE,			/* e.g. already revoked */
+	IPC_ERR_TOKEN,			/* token unavailable */
+	IPC_ERR_LEDGER,			/* ledger write failed */
+	IPC_ERR__MAX
+};
+
+/* Who is on the other end of a channel (bit mask for rule tables). */
+#define PEER_FRONTEND	0x01
+#define PEER_VALIDATOR	0x02
+#define PEER_ADMIN	0x04
+
+struct ipc_hdr {
+	uint16_t	h_version;
+	uint16_t	h_type;
+	uint32_t	h_reqid;	/* echoed by the answer */
+	uint32_t	h_ca_id;
+	uint32_t	h_bodylen;
+};
+
+/*
+ * A message being built or read.  Encoding and decoding errors are sticky:
+ * after the first failure every put/get is a no-op and ipc_get_end() or
+ * ipc_msg_ok() reports it, so callers check once at the end.
+ */
+struct ipc_msg {
+	struct ipc_hdr	 m_hdr;
+	uint8_t		*m_body;
+	size_t		 m_len;
+	size_t		 m_cap;
+	size_t		 m_off;		/* read cursor */
+	int		 m_err;
+};
+
+/* One row of a receiver's rule table. */
+struct ipc_rule {
+	uint16_t	 r_type;
+	unsigned	 r_peers;	/* PEER_* mask allowed to send it */
+	uint32_t	 r_min;		/* body length bounds */
+	uint32_t	 r_max;
+	int		(*r_handler)(void *, struct ipc_msg *, struct ipc_msg *);
+};
+
+/* A certificate as carried in answers. */
+struct ipc_cert {
+	char		 c_serial[41];
+	char		 c_subject[IPC_STR_MAX];
+	char		 c_sans[IPC_STR_MAX];
+	char		 c_profile[64];
+	char		 c_status[16];
+	uint64_t	 c_not_before;
+	uint64_t	 c_not_after;
+	uint64_t	 c_rev_time;
+	uint32_t	 c_reason;
+	const uint8_t	*c_der;		/* points into the message body */
+	size_t		 c_derlen;
+};
+
+/* msg.c */
+void	ipc_msg_init(struct ipc_msg *, uint16_t type, uint32_t reqid,
+	    uint32_t ca_id);
+void	ipc_msg_free(struct ipc_msg *);
+int	ipc_msg_ok(const struct ipc_msg *);
+void	ipc_put_u32(struct ipc_msg *, uint32_t);
+void	ipc_put_u64(struct ipc_msg *, uint64_t);
+void	ipc_put_bytes(struct ipc_msg *, const void *, size_t);
+void	ipc_put_str(struct ipc_msg *, const char *);
+void	ipc_get_u32(struct ipc_msg *, uint32_t *);
+void	ipc_get_u64(struct ipc_msg *, uint64_t *);
+void	ipc_get_bytes(struct ipc_msg *, const uint8_t **, size_t *,
+	    size_t max);
+void	ipc_get_str(struct ipc_msg *, char *, size_t bufsz);
+int	ipc_get_end(struct ipc_msg *);
+void	ipc_put_cert(struct ipc_msg *, const struct ipc_cert *);
+void	ipc_get_cert(struct ipc_msg *, struct ipc_cert *);
+void	ipc_error(struct ipc_msg *ans, const struct ipc_msg *req,
+	    uint32_t code, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+const char *ipc_type_name(uint16_t type);
+
+/* frame.c */
+void	ipc_hdr_pack(const struct ipc_hdr *, uint8_t out[IPC_HDR_LEN]);
+int	ipc_hdr_unpack(const uint8_t in[IPC_HDR_LEN], struct ipc_hdr *,
+	    const char **why);
+const struct ipc_rule *ipc_rule_check(const struct ipc_rule *, size_t n,
+	    const struct ipc_hdr *, unsigned peer, const char **why);
+int	ipc_write(int fd, const struct ipc_msg *);
+int	ipc_read(int fd, struct ipc_msg *, const char **why);
+int	ipc_call(int fd, struct ipc_msg *req, struct ipc_msg *ans,
+	    const char **why);
+
+#endif
