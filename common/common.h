@@ -31,6 +31,9 @@ int	secret_write(const char *path, const char *secret);
 /* Fills buf with a random printable secret of len characters. */
 int	secret_random(char *buf, size_t len);
 
+/* binpath.c: path of a sibling program of the running binary. */
+int	bin_path(const char *name, char *out, size_t outsz);
+
 /* serial.c: serials print as upper-case hex without separators. */
 #define SERIAL_MAX	20		/* RFC 5280 octets */
 #define SERIAL_HEX_MAX	(SERIAL_MAX * 2 + 1)

@@ -94,6 +94,7 @@ struct ledger_counts {
 /* ledger.c: open (creating/migrating when writable), close. */
 int	ledger_open(const char *path, int readonly, struct ledger **);
 void	ledger_close(struct ledger *);
+/* ledger_errmsg(NULL) says why the last ledger_open() failed. */
 const char *ledger_errmsg(struct ledger *);
 
 /* event.c: the writers; each is one durable transaction. */
@@ -101,22 +102,38 @@ int	ledger_ca_install(struct ledger *, uint32_t ca_id, const char *role,
 	    const uint8_t *der, size_t derlen);
 int	ledger_signing(struct ledger *, uint32_t ca_id, const char *serial,
 	    const char *profile, const char *owner);
+/* Refused unless serial has a signing event and no issued/abandoned. */
 int	ledger_issued(struct ledger *, const struct ledger_issue *);
+/*
+ * Status changes: 0 done, 1 no such certificate for ca_id, 2 not allowed
+ * from its status (already revoked, already on hold; nothing written).
+ */
 int	ledger_revoke(struct ledger *, uint32_t ca_id, const char *serial,
 	    int reason, int64_t when);		/* reason 6 = hold */
 int	ledger_unhold(struct ledger *, uint32_t ca_id, const char *serial);
+/* withheld -> valid once Intune has acknowledged. */
+int	ledger_release(struct ledger *, uint32_t ca_id, const char *serial);
+/* Appends abandoned for a signing that will not be issued; 1 if none. */
+int	ledger_abandon(struct ledger *, uint32_t ca_id, const char *serial);
 /* Appends abandoned for each signing without issued whose owner is dead. */
 int	ledger_abandon_orphans(struct ledger *, int (*alive)(const char *));
+/* Records a CRL the CA signed. */
+int	ledger_crl(struct ledger *, uint32_t ca_id, const uint8_t *der,
+	    size_t derlen);
 
 /* query.c */
 int	ledger_ca_cert(struct ledger *, uint32_t ca_id, const char *role,
 	    uint8_t **der, size_t *derlen);	/* 1 if absent */
+/* 1 if serial has a row or appears in any event (reserved), else 0. */
 int	ledger_serial_exists(struct ledger *, const char *serial);
 int	ledger_cert_get(struct ledger *, const char *serial,
 	    struct ledger_cert *);		/* 1 if absent */
 int	ledger_cert_by_txid(struct ledger *, uint32_t ca_id,
 	    const char *txid, struct ledger_cert *);	/* 1 if absent */
-/* Calls cb for up to max rows with rowid > after, status "" = any. */
+/*
+ * Calls cb for up to max rows (max < 0: no limit) with rowid > after,
+ * status "" = any.  cb returns 0 to go on, > 0 to stop, < 0 to fail.
+ */
 int	ledger_cert_list(struct ledger *, const char *status, int64_t after,
 	    int max, int (*cb)(void *, const struct ledger_cert *), void *arg);
 void	ledger_cert_free(struct ledger_cert *);
@@ -129,7 +146,10 @@ int	ledger_head(struct ledger *, int64_t *id,
 int	ledger_checkpoint(struct ledger *, uint32_t ca_id, EVP_PKEY *key,
 	    int64_t *event_id);
 
-/* verify.c: chain, checkpoints, replay; first disagreement in err. */
+/*
+ * verify.c: chain, checkpoints, replay.  0 consistent, 1 with the first
+ * disagreement in err, -1 if verification could not run (why in err).
+ */
 int	ledger_verify(struct ledger *, char *err, size_t errlen);
 
 /* certinfo.c: the derived columns, from the DER (used by write and verify). */

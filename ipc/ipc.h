@@ -20,7 +20,7 @@
 #define IPC_CSR_MAX	(16 * 1024)
 #define IPC_CERT_MAX	(16 * 1024)
 #define IPC_STR_MAX	1024
-#define IPC_LIST_MAX	500		/* rows in one ANS_LIST */
+#define IPC_LIST_MAX	100		/* rows in one ANS_LIST (no DER) */
 
 /* Requests are even, answers odd (request + 1). */
 enum ipc_type {
@@ -124,6 +124,7 @@ void	ipc_put_u32(struct ipc_msg *, uint32_t);
 void	ipc_put_u64(struct ipc_msg *, uint64_t);
 void	ipc_put_bytes(struct ipc_msg *, const void *, size_t);
 void	ipc_put_str(struct ipc_msg *, const char *);
+void	ipc_put_raw(struct ipc_msg *, const void *, size_t);
 void	ipc_get_u32(struct ipc_msg *, uint32_t *);
 void	ipc_get_u64(struct ipc_msg *, uint64_t *);
 void	ipc_get_bytes(struct ipc_msg *, const uint8_t **, size_t *,

@@ -1,0 +1,428 @@
+/*
+ * handlers.c: one function per request type.  Each decodes every field,
+ * refuses leftover bytes (-1: the peer is broken or hostile), then acts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common.h"
+#include "config.h"
+#include "ipc.h"
+#include "ledger.h"
+#include "serve.h"
+#include "signer.h"
+
+static void	cert_answer(struct ipc_msg *, const struct ledger_cert *,
+		    int);
+static int	cert_reply(struct signer *, struct ipc_msg *,
+		    struct ipc_msg *, const char *);
+static void	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
+		    X509_REQ *, struct ledger_issue *);
+
+/* Copies a ledger row into an answer; list rows leave the DER out. */
+static void
+cert_answer(struct ipc_msg *ans, const struct ledger_cert *lc, int with_der)
+{
+	struct ipc_cert	 c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.c_serial, sizeof(c.c_serial), "%s", lc->lc_serial);
+	snprintf(c.c_subject, sizeof(c.c_subject), "%s", lc->lc_subject);
+	snprintf(c.c_sans, sizeof(c.c_sans), "%s", lc->lc_sans);
+	snprintf(c.c_profile, sizeof(c.c_profile), "%s", lc->lc_profile);
+	snprintf(c.c_status, sizeof(c.c_status), "%s", lc->lc_status);
+	c.c_not_before = (uint64_t)lc->lc_not_before;
+	c.c_not_after = (uint64_t)lc->lc_not_after;
+	c.c_rev_time = (uint64_t)lc->lc_rev_time;
+	c.c_reason = lc->lc_rev_reason < 0 ? 0 : (uint32_t)lc->lc_rev_reason;
+	if (with_der) {
+		c.c_der = lc->lc_der;
+		c.c_derlen = lc->lc_derlen;
+	}
+	ipc_put_cert(ans, &c);
+}
+
+/* Answers with the ledger row for serial, or a not-found error. */
+static int
+cert_reply(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    const char *serial)
+{
+	struct ledger_cert	 lc;
+	int			 r;
+
+	if ((r = ledger_cert_get(sg->sg_ledger, serial, &lc)) == 1) {
+		ipc_error(ans, req, IPC_ERR_NOTFOUND, "no certificate with "
+		    "serial %s", serial);
+		return 0;
+	}
+	if (r == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	cert_answer(ans, &lc, 1);
+	ledger_cert_free(&lc);
+	return 0;
+}
+
+int
+h_ping(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	return ipc_get_end(req);
+}
+
+/* Hex SHA-256 of the CSR as received, for replay detection. */
+static void
+csr_hash(const uint8_t *der, size_t len, char out[65])
+{
+	uint8_t		 md[32];
+	unsigned int	 mdlen = sizeof(md);
+
+	EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL);
+	serial_hex(md, sizeof(md), out, 65);
+}
+
+/* Reserves a fresh serial in the ledger: the signing event of rule 3. */
+static int
+serial_reserve(struct signer *sg, const char *profile, char hex[41])
+{
+	uint8_t		 serial[SERIAL_LEN];
+	int		 tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (serial_generate(serial) == -1)
+			return -1;
+		serial_hex(serial, sizeof(serial), hex, 41);
+		if (ledger_serial_exists(sg->sg_ledger, hex) == 0)
+			return ledger_signing(sg->sg_ledger,
+			    sg->sg_conf->cf_ca_id, hex, profile,
+			    sg->sg_owner);
+	}
+	return -1;
+}
+
+/*
+ * Policy, then the signing event, then the signature, then the issued
+ * event; only a committed certificate is answered (design.md rule 3).
+ */
+static void
+issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    X509_REQ *csr, struct ledger_issue *li)
+{
+	const struct conf_profile	*pr;
+	char				 why[256], hex[41];
+	uint8_t				 serial[SERIAL_LEN], *der = NULL;
+	X509				*x = NULL;
+	int				 len;
+
+	pr = conf_profile(sg->sg_conf, li->li_profile);
+	if (policy_check(sg->sg_conf, pr, csr, why, sizeof(why)) == -1) {
+		log_warnx("denied reqid %u (%s, profile %s): %s",
+		    req->m_hdr.h_reqid, li->li_requester, pr->pr_name, why);
+		ipc_error(ans, req, IPC_ERR_POLICY, "%s", why);
+		return;
+	}
+	if (serial_reserve(sg, pr->pr_name, hex) == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return;
+	}
+	for (len = 0; len < SERIAL_LEN; len++)
+		sscanf(hex + 2 * len, "%2hhx", &serial[len]);
+	x = issue_cert(sg->sg_conf, pr, csr, sg->sg_ca_cert, sg->sg_ca_key,
+	    serial, why, sizeof(why));
+	if (x == NULL || (len = i2d_X509(x, &der)) <= 0) {
+		ledger_abandon(sg->sg_ledger, sg->sg_conf->cf_ca_id, hex);
+		log_warnx("signing %s failed: %s", hex, why);
+		ipc_error(ans, req, IPC_ERR_TOKEN, "signing failed: %s", why);
+		goto out;
+	}
+	li->li_serial = hex;
+	li->li_der = der;
+	li->li_derlen = (size_t)len;
+	if (ledger_issued(sg->sg_ledger, li) == -1) {
+		ledger_abandon(sg->sg_ledger, sg->sg_conf->cf_ca_id, hex);
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		goto out;
+	}
+	log_info("issued %s (reqid %u, profile %s) to %s", hex,
+	    req->m_hdr.h_reqid, pr->pr_name, li->li_requester);
+	cert_reply(sg, req, ans, hex);
+ out:
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+int
+h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer		*sg = arg;
+	struct ledger_issue	 li;
+	char			 profile[CONF_NAME_MAX], txid[129];
+	char			 requester[256], dir_ids[512], hash[65];
+	const uint8_t		*der, *p;
+	size_t			 derlen;
+	X509_REQ		*csr = NULL;
+
+	ipc_get_str(req, profile, sizeof(profile));
+	ipc_get_bytes(req, &der, &derlen, IPC_CSR_MAX);
+	ipc_get_str(req, txid, sizeof(txid));
+	ipc_get_str(req, requester, sizeof(requester));
+	ipc_get_str(req, dir_ids, sizeof(dir_ids));
+	if (ipc_get_end(req) == -1)
+		return -1;
+	if (sg->sg_peer == PEER_ADMIN)
+		snprintf(requester, sizeof(requester), "admin uid %u",
+		    (unsigned)sg->sg_peer_uid);
+	if (conf_profile(sg->sg_conf, profile) == NULL) {
+		ipc_error(ans, req, IPC_ERR_PROFILE, "unknown profile '%s'",
+		    profile);
+		return 0;
+	}
+	p = der;
+	if ((csr = d2i_X509_REQ(NULL, &p, (long)derlen)) == NULL ||
+	    p != der + derlen) {
+		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
+		X509_REQ_free(csr);
+		return 0;
+	}
+	csr_hash(der, derlen, hash);
+	memset(&li, 0, sizeof(li));
+	li.li_ca_id = sg->sg_conf->cf_ca_id;
+	li.li_profile = profile;
+	li.li_txid = txid;
+	li.li_csr_hash = hash;
+	li.li_requester = requester;
+	li.li_dir_ids = dir_ids;
+	issue_one(sg, req, ans, csr, &li);
+	X509_REQ_free(csr);
+	return 0;
+}
+
+/* Reads a serial field; -1 if it cannot be one (malformed message). */
+static int
+get_serial(struct ipc_msg *req, char *out, size_t outsz)
+{
+	char	 raw[64];
+
+	ipc_get_str(req, raw, sizeof(raw));
+	if (!ipc_msg_ok(req))
+		return -1;
+	if (serial_normalize(raw, out, outsz) == -1)
+		out[0] = '\0';
+	return 0;
+}
+
+int
+h_revoke(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer	*sg = arg;
+	char		 serial[SERIAL_HEX_MAX];
+	uint32_t	 reason;
+	int		 r;
+
+	if (get_serial(req, serial, sizeof(serial)) == -1)
+		return -1;
+	ipc_get_u32(req, &reason);
+	if (ipc_get_end(req) == -1 || reason_name((int)reason) == NULL ||
+	    reason == 7 || reason == 8)
+		return -1;
+	r = ledger_revoke(sg->sg_ledger, sg->sg_conf->cf_ca_id, serial,
+	    (int)reason, (int64_t)time(NULL));
+	if (r == 2) {
+		ipc_error(ans, req, IPC_ERR_STATE, "certificate %s is already "
+		    "revoked", serial);
+		return 0;
+	}
+	if (r == 0)
+		log_info("revoked %s (reqid %u, reason %s, uid %u)", serial,
+		    req->m_hdr.h_reqid, reason_name((int)reason),
+		    (unsigned)sg->sg_peer_uid);
+	if (r == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	return cert_reply(sg, req, ans, serial);
+}
+
+int
+h_unhold(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer	*sg = arg;
+	char		 serial[SERIAL_HEX_MAX];
+	int		 r;
+
+	if (get_serial(req, serial, sizeof(serial)) == -1 ||
+	    ipc_get_end(req) == -1)
+		return -1;
+	r = ledger_unhold(sg->sg_ledger, sg->sg_conf->cf_ca_id, serial);
+	if (r == 2) {
+		ipc_error(ans, req, IPC_ERR_STATE, "certificate %s is not on "
+		    "hold", serial);
+		return 0;
+	}
+	if (r == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	if (r == 0)
+		log_info("released hold on %s (reqid %u)", serial,
+		    req->m_hdr.h_reqid);
+	return cert_reply(sg, req, ans, serial);
+}
+
+int
+h_show(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	char	 serial[SERIAL_HEX_MAX];
+
+	if (get_serial(req, serial, sizeof(serial)) == -1 ||
+	    ipc_get_end(req) == -1)
+		return -1;
+	return cert_reply(arg, req, ans, serial);
+}
+
+struct list_rows {
+	struct ipc_msg	 lr_msg;
+	uint32_t	 lr_n;
+};
+
+/* ledger_cert_list callback: one row of an ANS_LIST. */
+static int
+list_row(void *arg, const struct ledger_cert *lc)
+{
+	struct list_rows	*lr = arg;
+
+	ipc_put_u64(&lr->lr_msg, (uint64_t)lc->lc_rowid);
+	cert_answer(&lr->lr_msg, lc, 0);
+	lr->lr_n++;
+	return ipc_msg_ok(&lr->lr_msg) ? 0 : -1;
+}
+
+int
+h_list(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer	*sg = arg;
+	struct list_rows lr;
+	char		 status[16];
+	uint64_t	 after;
+
+	ipc_get_str(req, status, sizeof(status));
+	ipc_get_u64(req, &after);
+	if (ipc_get_end(req) == -1 || after > INT64_MAX)
+		return -1;
+	memset(&lr, 0, sizeof(lr));
+	if (ledger_cert_list(sg->sg_ledger, status, (int64_t)after,
+	    IPC_LIST_MAX, list_row, &lr) < 0 || !ipc_msg_ok(&lr.lr_msg)) {
+		ipc_msg_free(&lr.lr_msg);
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	ipc_put_u32(ans, lr.lr_n);
+	ipc_put_raw(ans, lr.lr_msg.m_body, lr.lr_msg.m_len);
+	ipc_msg_free(&lr.lr_msg);
+	return 0;
+}
+
+int
+h_status(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer		*sg = arg;
+	struct ledger_counts	 lt;
+
+	if (ipc_get_end(req) == -1)
+		return -1;
+	if (ledger_counts(sg->sg_ledger, &lt) == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	ipc_put_u32(ans, (uint32_t)token_alive(sg->sg_token));
+	ipc_put_str(ans, sg->sg_conf->cf_token_label);
+	ipc_put_u64(ans, lt.lt_valid);
+	ipc_put_u64(ans, lt.lt_revoked);
+	ipc_put_u64(ans, lt.lt_hold);
+	ipc_put_u64(ans, lt.lt_withheld);
+	ipc_put_u64(ans, lt.lt_events);
+	ipc_put_u64(ans, lt.lt_checkpoint_event);
+	ipc_put_u64(ans, (uint64_t)getpid());
+	return 0;
+}
+
+/* Appends the PEM of the certificate installed for role, if any. */
+static int
+pem_append(struct signer *sg, BIO *bio, const char *role)
+{
+	uint8_t		*der = NULL;
+	const uint8_t	*p;
+	size_t		 len;
+	X509		*x;
+	int		 r;
+
+	if ((r = ledger_ca_cert(sg->sg_ledger, sg->sg_conf->cf_ca_id, role,
+	    &der, &len)) != 0)
+		return r;
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	free(der);
+	if (x == NULL)
+		return -1;
+	r = PEM_write_bio_X509(bio, x) == 1 ? 0 : -1;
+	X509_free(x);
+	return r;
+}
+
+int
+h_cacert(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer	*sg = arg;
+	BIO		*bio;
+	char		*pem;
+	long		 len;
+
+	if (ipc_get_end(req) == -1)
+		return -1;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    pem_append(sg, bio, ROLE_CA) != 0 ||
+	    pem_append(sg, bio, ROLE_ROOT) == -1) {
+		BIO_free(bio);
+		ipc_error(ans, req, IPC_ERR_NOTFOUND, "no CA certificate "
+		    "installed");
+		return 0;
+	}
+	len = BIO_get_mem_data(bio, &pem);
+	ipc_put_bytes(ans, pem, (size_t)len);
+	BIO_free(bio);
+	return 0;
+}
+
+int
+h_checkpoint(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer	*sg = arg;
+	int64_t		 id;
+
+	if (ipc_get_end(req) == -1)
+		return -1;
+	if (ledger_checkpoint(sg->sg_ledger, sg->sg_conf->cf_ca_id,
+	    sg->sg_ca_key, &id) == -1) {
+		ipc_error(ans, req, IPC_ERR_LEDGER, "checkpoint: %s",
+		    ledger_errmsg(sg->sg_ledger));
+		return 0;
+	}
+	sg->sg_last_checkpoint = time(NULL);
+	log_info("checkpoint signed at event %lld", (long long)id);
+	ipc_put_u64(ans, (uint64_t)id);
+	return 0;
+}

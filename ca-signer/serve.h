@@ -1,0 +1,61 @@
+/*
+ * serve.h: keyward-signer's process state, shared by its loop, its rule
+ * table and its handlers.
+ */
+#ifndef KEYWARD_SERVE_H
+#define KEYWARD_SERVE_H
+
+#include <sys/types.h>
+
+#include <openssl/x509.h>
+
+#include "ipc.h"
+
+struct conf;
+struct ledger;
+struct token;
+
+/* Listening sockets the supervisor hands over, in this fd order. */
+#define SIGNER_FD_FRONT		3
+#define SIGNER_FD_VALID		4
+#define SIGNER_FD_ADMIN		5
+
+struct signer {
+	const struct conf	*sg_conf;
+	struct token		*sg_token;
+	struct ledger		*sg_ledger;
+	X509			*sg_ca_cert;
+	EVP_PKEY		*sg_ca_key;
+	int			 sg_worker;
+	char			 sg_owner[64];	/* "pid:starttime" */
+	time_t			 sg_last_checkpoint;
+	/* The peer of the message being handled. */
+	unsigned		 sg_peer;	/* PEER_* */
+	uid_t			 sg_peer_uid;
+};
+
+/* serve.c */
+void	serve_loop(struct signer *);
+int	owner_alive(const char *owner);
+void	owner_self(char *out, size_t outsz);
+
+/* dispatch.c */
+int	dispatch(struct signer *, struct ipc_msg *req, struct ipc_msg *ans);
+
+/* handlers.c */
+int	h_ping(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_issue(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_revoke(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_unhold(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_show(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_list(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_status(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_cacert(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_checkpoint(void *, struct ipc_msg *, struct ipc_msg *);
+
+/* init.c: one-shot modes run by keywardctl. */
+int	signer_init(const struct conf *, int key_type, int subordinate);
+int	signer_install_ca(const struct conf *, const char *path);
+int	signer_load_ca(struct signer *);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * config.h: the one INI file every keyward process reads (-c FILE).
+ * Unknown keys and bad values are start-up errors naming file, line, key.
+ */
+#ifndef KEYWARD_CONFIG_H
+#define KEYWARD_CONFIG_H
+
+#include <stdint.h>
+
+#define CONF_PROFILES_MAX	16
+#define CONF_NAME_MAX		32
+
+/* Key types the CA, RA and OCSP keys may have. */
+enum key_type {
+	KEY_RSA2048, KEY_RSA3072, KEY_RSA4096, KEY_EC_P256, KEY_EC_P384,
+	KEY__MAX
+};
+
+/* Key usage bits as in X.509 (bit 0 = digitalSignature). */
+#define CF_KU_DIGITAL_SIGNATURE	0x001
+#define CF_KU_NON_REPUDIATION	0x002
+#define CF_KU_KEY_ENCIPHERMENT	0x004
+#define CF_KU_DATA_ENCIPHERMENT	0x008
+#define CF_KU_KEY_AGREEMENT	0x010
+
+/* Extended key usages a profile may grant. */
+#define EKU_SERVER_AUTH		0x01
+#define EKU_CLIENT_AUTH		0x02
+#define EKU_EMAIL_PROTECTION	0x04
+#define EKU_CODE_SIGNING	0x08
+#define EKU_IPSEC_IKE		0x10
+
+/* SAN types a profile may accept from a CSR. */
+#define SAN_DNS		0x01
+#define SAN_EMAIL	0x02	/* rfc822Name */
+#define SAN_URI		0x04
+#define SAN_IP		0x08
+#define SAN_UPN		0x10	/* otherName 1.3.6.1.4.1.311.20.2.3 */
+
+struct conf_profile {
+	char		 pr_name[CONF_NAME_MAX];
+	int		 pr_validity_days;
+	unsigned	 pr_key_usage;		/* KU_* */
+	unsigned	 pr_ext_key_usage;	/* EKU_* */
+	unsigned	 pr_san_types;		/* SAN_* */
+	int		 pr_subject_from_csr;	/* else CN only */
+};
+
+struct conf {
+	char		*cf_path;
+
+	/* [keyward] */
+	char		*cf_state_dir;
+	char		*cf_run_dir;		/* sockets, status file */
+	char		*cf_chroot;		/* frontend's empty root */
+	char		*cf_user_signer;
+	char		*cf_user_frontend;
+	char		*cf_user_validator;
+	char		*cf_admin_group;
+	int		 cf_signer_workers;	/* 0: one per core */
+	int		 cf_frontends;
+	int		 cf_log_level;
+
+	/* [token] */
+	char		*cf_module;
+	char		*cf_token_label;
+	char		*cf_pin_file;
+	char		*cf_so_pin_file;	/* SoftHSM token creation */
+	char		*cf_softhsm2_conf;	/* sets SOFTHSM2_CONF */
+
+	/* [ledger] */
+	char		*cf_ledger;
+	int		 cf_checkpoint_interval;	/* seconds */
+
+	/* [ca] */
+	uint32_t	 cf_ca_id;
+	char		*cf_ca_name;
+	char		*cf_ca_subject;
+	int		 cf_ca_key_type;	/* enum key_type */
+	int		 cf_ca_validity_days;
+	char		*cf_ra_subject;
+	int		 cf_ra_key_type;
+	char		*cf_ocsp_subject;
+	int		 cf_ocsp_key_type;
+	int		 cf_ocsp_validity_days;
+	int		 cf_max_validity_days;	/* cap over every profile */
+	int		 cf_clock_skew_min;	/* notBefore back-dating */
+	char		*cf_ocsp_url;
+	char		*cf_ca_issuers_url;
+	char		*cf_crl_url;
+
+	/* [http] */
+	char		*cf_listen;		/* ADDR:PORT */
+
+	/* [scep] */
+	char		*cf_challenge_file;
+
+	struct conf_profile cf_profiles[CONF_PROFILES_MAX];
+	int		 cf_nprofiles;
+};
+
+/* Loads path into cf (defaults first); on error prints one line and -1. */
+int	conf_load(const char *path, struct conf *cf);
+void	conf_free(struct conf *cf);
+const struct conf_profile *conf_profile(const struct conf *, const char *);
+int	conf_key_type(const char *name);	/* -1 if unknown */
+const char *conf_key_type_name(int type);
+/* Number of signer workers after resolving 0 to the core count. */
+int	conf_signer_workers(const struct conf *cf);
+/* Parses [http] listen ("ADDR:PORT", "[ADDR6]:PORT") into ss; -1 and why. */
+struct sockaddr_storage;
+int	conf_listen_parse(const char *listen, struct sockaddr_storage *ss,
+	    const char **why);
+
+#endif

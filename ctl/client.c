@@ -1,0 +1,61 @@
+/*
+ * client.c: keywardctl's side of the admin socket.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "config.h"
+#include "ctl.h"
+#include "ipc.h"
+#include "privdrop.h"
+
+/*
+ * Sends req to the signer and reads its answer.  An IPC_ANS_ERROR is
+ * printed as one line and returns -1, like a failure to connect.
+ */
+int
+client_call(const struct conf *cf, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	char		 path[512], msg[IPC_STR_MAX];
+	const char	*why = NULL;
+	uint32_t	 code;
+	int		 fd, r;
+
+	snprintf(path, sizeof(path), "%s/admin.sock", cf->cf_run_dir);
+	if ((fd = unixsock_connect(path)) == -1) {
+		fprintf(stderr, "keywardctl: cannot reach the signer at %s: "
+		    "is keyward running?\n", path);
+		return -1;
+	}
+	req->m_hdr.h_reqid = (uint32_t)getpid();
+	req->m_hdr.h_ca_id = cf->cf_ca_id;
+	r = ipc_call(fd, req, ans, &why);
+	close(fd);
+	if (r == -1) {
+		fprintf(stderr, "keywardctl: signer: %s\n", why);
+		return -1;
+	}
+	if (ans->m_hdr.h_type != IPC_ANS_ERROR)
+		return 0;
+	ipc_get_u32(ans, &code);
+	ipc_get_str(ans, msg, sizeof(msg));
+	fprintf(stderr, "keywardctl: %s\n", ipc_msg_ok(ans) ? msg :
+	    "malformed error from the signer");
+	ipc_msg_free(ans);
+	return -1;
+}
+
+/* Ledger files must stay the signer's: root reads them as that user. */
+void
+ctl_drop_to_signer(const struct conf *cf)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	if (privdrop_lookup(cf->cf_user_signer, &uid, &gid) == -1)
+		exit(1);
+	privdrop(uid, gid, NULL);
+}

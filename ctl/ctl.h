@@ -1,0 +1,37 @@
+/*
+ * ctl.h: keywardctl's private interfaces.
+ */
+#ifndef KEYWARD_CTL_H
+#define KEYWARD_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+struct ipc_msg;
+
+/* sample.c */
+int	ctl_sample_config(int argc, char **argv);
+
+/* init.c: init and install-ca-cert (token work runs in keyward-signer). */
+int	ctl_init(const struct conf *, int argc, char **argv);
+int	ctl_install_ca_cert(const struct conf *, int argc, char **argv);
+
+/* client.c: the admin socket. */
+int	client_call(const struct conf *, struct ipc_msg *req,
+	    struct ipc_msg *ans);
+void	ctl_drop_to_signer(const struct conf *);
+
+/* commands.c */
+int	ctl_issue(const struct conf *, int argc, char **argv);
+int	ctl_list(const struct conf *, int argc, char **argv);
+int	ctl_show(const struct conf *, int argc, char **argv);
+int	ctl_revoke(const struct conf *, int argc, char **argv);
+int	ctl_unhold(const struct conf *, int argc, char **argv);
+int	ctl_status(const struct conf *, int argc, char **argv);
+int	ctl_ca_cert(const struct conf *, int argc, char **argv);
+
+/* ledgercmd.c */
+int	ctl_ledger(const struct conf *, int argc, char **argv);
+
+#endif

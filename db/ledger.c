@@ -1,0 +1,304 @@
+/*
+ * ledger.c: opening the ledger (pragmas, schema, forward migrations) and
+ * the small helpers every db/ file uses for errors and transactions.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "ledger_int.h"
+
+/*
+ * Forward migrations: entry i takes user_version i to i + 1 and ends by
+ * setting it.  Never edit an entry once released; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema. */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" ca_id INTEGER NOT NULL, kind TEXT NOT NULL, serial TEXT,"
+	" profile TEXT, txid TEXT, csr_hash TEXT, requester TEXT,"
+	" dir_ids TEXT, reason INTEGER, rev_time INTEGER, owner TEXT,"
+	" der BLOB, prev BLOB NOT NULL, hash BLOB NOT NULL) STRICT;"
+	"CREATE INDEX events_serial ON events (serial);"
+	"CREATE INDEX events_kind ON events (kind, ca_id);"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN"
+	" SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN"
+	" SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TABLE certs ("
+	" id INTEGER PRIMARY KEY, serial TEXT UNIQUE NOT NULL,"
+	" ca_id INTEGER NOT NULL, subject TEXT NOT NULL, sans TEXT NOT NULL,"
+	" key_fp TEXT NOT NULL, profile TEXT NOT NULL,"
+	" requester TEXT NOT NULL, dir_ids TEXT NOT NULL,"
+	" txid TEXT NOT NULL, csr_hash TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	" status TEXT NOT NULL, rev_time INTEGER NOT NULL DEFAULT 0,"
+	" rev_reason INTEGER NOT NULL DEFAULT -1, der BLOB NOT NULL) STRICT;"
+	"CREATE INDEX certs_txid ON certs (ca_id, txid);"
+	"CREATE INDEX certs_status ON certs (status);"
+	"CREATE TABLE checkpoints ("
+	" id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" ca_id INTEGER NOT NULL, event_id INTEGER NOT NULL"
+	" REFERENCES events (id), head_hash BLOB NOT NULL,"
+	" sig BLOB NOT NULL) STRICT;"
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
+	" BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
+	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
+	" BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
+	"PRAGMA user_version = 1;",
+};
+#define LEDGER_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Why the last ledger_open failed: there is no handle to carry it. */
+static char	 open_err[1024] = "ledger not open";
+
+static int	 ledger_pragmas(struct ledger *);
+static int	 ledger_wal(struct ledger *);
+static int	 ledger_int(struct ledger *, const char *, int64_t *);
+static int	 ledger_migrate(struct ledger *);
+static int	 ledger_check_version(struct ledger *);
+
+int
+ledger_seterr(struct ledger *l, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->l_err, sizeof(l->l_err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Records what failed with SQLite's own explanation; returns -1. */
+int
+ledger_sqlerr(struct ledger *l, const char *what)
+{
+	return ledger_seterr(l, "%s: %s", what, sqlite3_errmsg(l->l_db));
+}
+
+int
+ledger_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(l->l_db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return ledger_sqlerr(l, "prepare");
+	}
+	return 0;
+}
+
+/* Runs constant SQL without parameters (pragmas, DDL, BEGIN, COMMIT). */
+int
+ledger_exec(struct ledger *l, const char *sql)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	if ((rc = sqlite3_exec(l->l_db, sql, NULL, NULL, &msg)) != SQLITE_OK) {
+		ledger_seterr(l, "%.40s: %s", sql, msg != NULL ? msg :
+		    sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the write lock now, so the head read below it stays the head. */
+int
+ledger_begin(struct ledger *l)
+{
+	if (l->l_readonly)
+		return ledger_seterr(l, "ledger is open read-only");
+	return ledger_exec(l, "BEGIN IMMEDIATE");
+}
+
+int
+ledger_commit(struct ledger *l)
+{
+	return ledger_exec(l, "COMMIT");
+}
+
+/* Ends a failed transaction, keeping the message of the first failure. */
+void
+ledger_rollback(struct ledger *l)
+{
+	if (l != NULL && l->l_db != NULL && !sqlite3_get_autocommit(l->l_db))
+		(void)sqlite3_exec(l->l_db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Binds a string, or SQL NULL for a NULL pointer. */
+int
+ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* 1 if s is a serial as we store it: 1 to 20 octets of upper-case hex. */
+int
+ledger_serial_ok(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s != NULL && s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return s != NULL && i > 0 && i <= 2 * SERIAL_MAX;
+}
+
+const char *
+ledger_errmsg(struct ledger *l)
+{
+	return l == NULL ? open_err : l->l_err;
+}
+
+static int
+ledger_pragmas(struct ledger *l)
+{
+	if (sqlite3_busy_timeout(l->l_db, LEDGER_BUSY_MS) != SQLITE_OK)
+		return ledger_sqlerr(l, "busy_timeout");
+	if (ledger_exec(l, "PRAGMA foreign_keys = ON") == -1)
+		return -1;
+	if (l->l_readonly)
+		return ledger_exec(l, "PRAGMA query_only = ON");
+	if (ledger_exec(l, "PRAGMA synchronous = FULL") == -1)
+		return -1;
+	return ledger_wal(l);
+}
+
+/* journal_mode answers with the mode in force, which must be WAL. */
+static int
+ledger_wal(struct ledger *l)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*s = NULL;
+	int		 rc = -1;
+
+	if (ledger_prepare(l, "PRAGMA journal_mode = WAL", &st) == -1)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		s = (const char *)sqlite3_column_text(st, 0);
+	if (s == NULL || strcmp(s, "wal") != 0) {
+		ledger_seterr(l, "cannot use WAL mode (journal mode %s)",
+		    s == NULL ? sqlite3_errmsg(l->l_db) : s);
+		goto out;
+	}
+	rc = 0;
+ out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs a query that answers one integer. */
+static int
+ledger_int(struct ledger *l, const char *sql, int64_t *v)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1;
+
+	if (ledger_prepare(l, sql, &st) == -1)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		ledger_sqlerr(l, sql);
+		goto out;
+	}
+	*v = sqlite3_column_int64(st, 0);
+	rc = 0;
+ out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Refuses a schema newer than ours, and a non-empty foreign database. */
+static int
+ledger_check_version(struct ledger *l)
+{
+	int64_t	 v, n;
+
+	if (ledger_int(l, "PRAGMA user_version", &v) == -1)
+		return -1;
+	if (v > LEDGER_VERSION)
+		return ledger_seterr(l, "ledger schema version %lld is newer "
+		    "than this program's (%d)", (long long)v, LEDGER_VERSION);
+	if (v == 0) {
+		if (ledger_int(l, "SELECT count(*) FROM sqlite_master",
+		    &n) == -1)
+			return -1;
+		if (n != 0)
+			return ledger_seterr(l, "not a keyward ledger");
+	}
+	if (l->l_readonly && v < LEDGER_VERSION)
+		return ledger_seterr(l, "ledger schema version %lld is older "
+		    "than %d: open it read-write once to migrate",
+		    (long long)v, LEDGER_VERSION);
+	return (int)v;
+}
+
+/* Brings the schema up to date under the write lock, all or nothing. */
+static int
+ledger_migrate(struct ledger *l)
+{
+	int	 v;
+
+	if (ledger_begin(l) == -1)
+		return -1;
+	if ((v = ledger_check_version(l)) == -1)
+		goto fail;
+	for (; v < LEDGER_VERSION; v++)
+		if (ledger_exec(l, migrations[v]) == -1)
+			goto fail;
+	if (ledger_commit(l) == -1)
+		goto fail;
+	return 0;
+ fail:
+	ledger_rollback(l);
+	return -1;
+}
+
+int
+ledger_open(const char *path, int readonly, struct ledger **lp)
+{
+	struct ledger	*l = NULL;
+	int		 flags, rc = -1;
+
+	*lp = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(open_err, sizeof(open_err), "%.700s: out of memory",
+		    path);
+		return -1;
+	}
+	l->l_readonly = readonly;
+	flags = readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &l->l_db, flags, NULL) != SQLITE_OK) {
+		ledger_sqlerr(l, "open");
+		goto out;
+	}
+	if (ledger_pragmas(l) == -1)
+		goto out;
+	if ((readonly ? ledger_check_version(l) : ledger_migrate(l)) == -1)
+		goto out;
+	*lp = l;
+	l = NULL;
+	rc = 0;
+ out:
+	if (l != NULL) {
+		snprintf(open_err, sizeof(open_err), "%.700s: %s", path,
+		    l->l_err);
+		ledger_close(l);
+	}
+	return rc;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	sqlite3_close(l->l_db);
+	free(l);
+}

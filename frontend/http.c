@@ -1,0 +1,113 @@
+/*
+ * http.c: the HTTP listener and its routes.  Limits are explicit: header
+ * and body size, and a timeout, so a slow client is dropped, not waited
+ * for.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common.h"
+#include "config.h"
+#include "frontend.h"
+#include "ipc.h"
+
+static char	 ca_path[128];
+
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evbuffer	*b = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain");
+	evbuffer_add_printf(b, "%s\n", text);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+/* The CA certificate in DER, as the caIssuers URL promises. */
+static void
+serve_ca(struct evhttp_request *req)
+{
+	struct ipc_msg	 q, a;
+	const uint8_t	*pem;
+	size_t		 len;
+	struct evbuffer	*b;
+	BIO		*bio = NULL;
+	X509		*x = NULL;
+	unsigned char	*der = NULL;
+	int		 dlen = -1;
+
+	ipc_msg_init(&q, IPC_REQ_CACERT, 0, 0);
+	memset(&a, 0, sizeof(a));
+	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_CACERT) {
+		ipc_get_bytes(&a, &pem, &len, IPC_BODY_MAX);
+		if (ipc_get_end(&a) == 0 &&
+		    (bio = BIO_new_mem_buf(pem, (int)len)) != NULL &&
+		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+			dlen = i2d_X509(x, &der);
+	}
+	if (dlen <= 0)
+		reply_text(req, 503, "Service Unavailable",
+		    "CA certificate not available");
+	else {
+		b = evbuffer_new();
+		evbuffer_add(b, der, (size_t)dlen);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/pkix-cert");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+	}
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	ipc_msg_free(&a);
+}
+
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	const char	*path = evhttp_uri_get_path(
+	    evhttp_request_get_evhttp_uri(req));
+
+	if (path != NULL && strcmp(path, ca_path) == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+		    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+			reply_text(req, 405, "Method Not Allowed", "use GET");
+			return;
+		}
+		serve_ca(req);
+		return;
+	}
+	reply_text(req, 404, "Not Found", "no such resource");
+}
+
+int
+http_init(struct event_base *base, const struct conf *cf, int fd)
+{
+	struct evhttp	*http;
+
+	snprintf(ca_path, sizeof(ca_path), "/ca/%s.crt", cf->cf_ca_name);
+	if ((http = evhttp_new(base)) == NULL ||
+	    evhttp_accept_socket(http, fd) == -1) {
+		log_warnx("http: cannot serve on fd %d", fd);
+		return -1;
+	}
+	evhttp_set_max_headers_size(http, HTTP_HEADERS_MAX);
+	evhttp_set_max_body_size(http, HTTP_BODY_MAX);
+	evhttp_set_timeout(http, HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST);
+	evhttp_set_gencb(http, route, NULL);
+	return 0;
+}
