@@ -52,7 +52,7 @@ serve(const struct conf *cf, int worker)
 	memset(&sg, 0, sizeof(sg));
 	sg.sg_conf = cf;
 	sg.sg_worker = worker;
-	privdrop_limits(1);
+	privdrop_limits();
 	for (i = SIGNER_FD_FRONT; i <= SIGNER_FD_ADMIN; i++)
 		if (fcntl(i, F_SETFL, O_NONBLOCK) == -1)
 			fatal("listener fd %d", i);

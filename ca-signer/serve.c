@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ proc_starttime(pid_t pid)
 		return 0;
 	if (fgets(buf, sizeof(buf), f) != NULL &&
 	    (p = strrchr(buf, ')')) != NULL) {
-		/* Fields after the command name start at field 3. */
-		for (i = 3; i < 22 && p != NULL; i++)
+		/* Field 3 follows the command name; step to field 22. */
+		for (i = 3; i <= 22 && p != NULL; i++)
 			p = strchr(p + 1, ' ');
 		if (p != NULL)
 			start = strtoull(p + 1, NULL, 10);
@@ -85,35 +86,33 @@ owner_alive(const char *owner)
 	unsigned long long	 start;
 	int			 pid;
 
-	if (sscanf(owner, "%d:%llu", &pid, &start) != 2 || pid <= 0)
+	if (sscanf(owner, "%d:%llu", &pid, &start) != 2 || pid <= 0 ||
+	    start == 0)
 		return 0;
 	return proc_starttime(pid) == start;
 }
 
 /*
- * Admin peers: root, our own uid, or the admin group.  Service peers:
- * the configured user of that process (any uid when not privileged).
+ * Admin peers: root, our own uid, or the admin group.  Service peers: the
+ * configured user of that process, or root (the supervisor connects for
+ * the jailed frontend), or our own uid when running unprivileged.
  */
 static int
 peer_allowed(const struct signer *sg, unsigned peer, uid_t uid, gid_t gid)
 {
 	const struct conf	*cf = sg->sg_conf;
-	const char		*user;
+	struct passwd		*pw;
 	struct group		*gr;
-	uid_t			 want;
-	gid_t			 wgid;
 
+	if (uid == 0 || uid == geteuid())
+		return 1;
 	if (peer == PEER_ADMIN) {
-		if (uid == 0 || uid == geteuid())
-			return 1;
 		gr = getgrnam(cf->cf_admin_group);
 		return gr != NULL && gr->gr_gid == gid;
 	}
-	user = peer == PEER_FRONTEND ? cf->cf_user_frontend :
-	    cf->cf_user_validator;
-	if (privdrop_lookup(user, &want, &wgid) == -1)
-		return 0;
-	return uid == want || uid == geteuid();
+	pw = getpwnam(peer == PEER_FRONTEND ? cf->cf_user_frontend :
+	    cf->cf_user_validator);
+	return pw != NULL && pw->pw_uid == uid;
 }
 
 static int

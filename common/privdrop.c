@@ -65,15 +65,17 @@ privdrop(uid_t uid, gid_t gid, const char *jail)
 		fatalx("privdrop: could regain root");
 }
 
+/*
+ * No core dumps (a core of the signer would hold the PIN libp11 keeps),
+ * no way back to privileges.  RLIMIT_FSIZE stays: stderr may be a file.
+ */
 void
-privdrop_limits(int allow_fsize)
+privdrop_limits(void)
 {
 	struct rlimit	 zero = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &zero) == -1)
 		fatal("setrlimit core");
-	if (!allow_fsize && setrlimit(RLIMIT_FSIZE, &zero) == -1)
-		fatal("setrlimit fsize");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("no_new_privs");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

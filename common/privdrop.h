@@ -11,8 +11,8 @@ int	privdrop_lookup(const char *user, uid_t *uid, gid_t *gid);
 /* chroot (if jail), then drop to uid/gid for good; fatal on failure.
  * Does nothing when not running as root. */
 void	privdrop(uid_t uid, gid_t gid, const char *jail);
-/* rlimits and no-new-privs; core dumps off. */
-void	privdrop_limits(int allow_fsize);
+/* Core dumps off, no new privileges, not dumpable. */
+void	privdrop_limits(void);
 
 /* unixsock.c */
 int	unixsock_listen(const char *path, uid_t uid, gid_t gid, mode_t mode);

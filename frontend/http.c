@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -98,7 +99,8 @@ http_init(struct event_base *base, const struct conf *cf, int fd)
 	struct evhttp	*http;
 
 	snprintf(ca_path, sizeof(ca_path), "/ca/%s.crt", cf->cf_ca_name);
-	if ((http = evhttp_new(base)) == NULL ||
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (http = evhttp_new(base)) == NULL ||
 	    evhttp_accept_socket(http, fd) == -1) {
 		log_warnx("http: cannot serve on fd %d", fd);
 		return -1;

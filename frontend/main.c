@@ -25,6 +25,7 @@
 static int	 signer_fds[SIGNER_CONNS_MAX];
 static int	 nsigner;
 static uint32_t	 next_reqid;
+static uint32_t	 ca_id;
 
 /* Collects the signer connections the supervisor put at fd 4 and up. */
 static void
@@ -55,6 +56,7 @@ signer_call(struct ipc_msg *req, struct ipc_msg *ans)
 	while (nsigner > 0) {
 		i = (int)(next_reqid % (uint32_t)nsigner);
 		req->m_hdr.h_reqid = ++next_reqid;
+		req->m_hdr.h_ca_id = ca_id;
 		if (ipc_call(signer_fds[i], req, ans, &why) == 0)
 			return 0;
 		log_warnx("signer connection lost: %s", why);
@@ -87,6 +89,7 @@ main(int argc, char *argv[])
 	if (conf_load(argv[2], &cf) == -1)
 		return 1;
 	log_setlevel(cf.cf_log_level);
+	ca_id = cf.cf_ca_id;
 	signer_fds_collect();
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
@@ -96,7 +99,7 @@ main(int argc, char *argv[])
 		return 1;
 	evutil_secure_rng_init();
 	privdrop(uid, gid, cf.cf_chroot);
-	privdrop_limits(0);
+	privdrop_limits();
 	term = evsignal_new(base, SIGTERM, on_term, base);
 	evsignal_add(term, NULL);
 	log_info("ready: %d signer connection(s)", nsigner);

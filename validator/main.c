@@ -57,7 +57,8 @@ main(int argc, char *argv[])
 	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1)
 		return 1;
 	privdrop(uid, gid, NULL);
-	privdrop_limits(0);
+	privdrop_limits();
+	signal(SIGPIPE, SIG_IGN);
 	if (signer_ping(&cf) == -1)
 		return 1;
 	log_info("ready");

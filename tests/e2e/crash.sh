@@ -43,6 +43,7 @@ check "the supervisor restarted the signer" sh -c 'grep -q "signer [0-9]* (pid [
 check "the signer answers again" wait_for ctl status
 orphans="SELECT count(*) FROM events s WHERE s.kind='signing' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.serial = s.serial AND e.kind IN ('issued', 'abandoned'))"
 check "no signing event is left without issued or abandoned" wait_for sh -c 'test "$(sqlite3 "$0" "$1")" -eq 0' "$LEDGER" "$orphans"
+sql "SELECT 'orphan', id, serial, owner FROM events s WHERE s.kind='signing' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.serial = s.serial AND e.kind IN ('issued', 'abandoned'))" | sed 's/^/# /'
 echo "# abandoned: $(sql "SELECT count(*) FROM events WHERE kind='abandoned'"), issued: $(sql "SELECT count(*) FROM events WHERE kind='issued'")"
 
 missing=0

@@ -32,15 +32,16 @@ check() {
 	if "$@" >"$T/last" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$T/last"; fi
 }
 
-# refuse DESC CMD...: passes when CMD exits non-zero with one line on stderr.
+# refuse DESC CMD...: passes when CMD exits non-zero with one line on
+# stderr, which is kept in $T/refused.
 refuse() {
 	d=$1; shift
-	if "$@" >"$T/last.out" 2>"$T/last"; then
+	if "$@" >"$T/refused.out" 2>"$T/refused"; then
 		not_ok "$d (accepted)"
-	elif [ "$(wc -l <"$T/last")" -ne 1 ]; then
-		not_ok "$d (not one line:)"; sed 's/^/# /' "$T/last"
+	elif ! lines=$(wc -l <"$T/refused") || [ "$lines" -ne 1 ]; then
+		not_ok "$d (not one line:)"; sed 's/^/# /' "$T/refused"
 	else
-		ok "$d: $(cat "$T/last")"
+		ok "$d: $(cat "$T/refused")"
 	fi
 }
 
