@@ -109,7 +109,25 @@ ensure_role(const struct conf *cf, struct token *tk, struct ledger *lg,
 	return r;
 }
 
-/* Writes the sub-CA request next to the ledger unless it exists. */
+/* STATE/ca-ID.csr: keywardctl creates it for us, we fill it. */
+static void
+csr_path(const struct conf *cf, char *out, size_t len)
+{
+	snprintf(out, len, "%s/ca-%u.csr", cf->cf_state_dir, cf->cf_ca_id);
+}
+
+/* 1 if a sub-CA request is waiting for its signed certificate. */
+static int
+csr_pending(const struct conf *cf)
+{
+	struct stat	 st;
+	char		 path[1024];
+
+	csr_path(cf, path, sizeof(path));
+	return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+/* Writes the sub-CA request to the file keywardctl prepared. */
 static int
 write_csr(const struct conf *cf, struct token *tk)
 {
@@ -119,14 +137,13 @@ write_csr(const struct conf *cf, struct token *tk)
 	FILE		*f = NULL;
 	int		 r = -1;
 
-	snprintf(path, sizeof(path), "%s/ca-%u.csr", cf->cf_state_dir,
-	    cf->cf_ca_id);
+	csr_path(cf, path, sizeof(path));
 	if ((pub = token_pubkey(tk, cf->cf_ca_id, KEY_ROLE_CA)) == NULL ||
 	    (req = cacert_csr(cf, pub, token_key(tk, cf->cf_ca_id,
 	    KEY_ROLE_CA))) == NULL)
 		goto out;
-	if ((f = fopen(path, "w")) == NULL) {
-		log_warn("create %s", path);
+	if ((f = fopen(path, "r+")) == NULL) {
+		log_warn("open %s", path);
 		goto out;
 	}
 	if (PEM_write_X509_REQ(f, req) != 1 || fclose(f) != 0) {
@@ -174,6 +191,11 @@ signer_init(const struct conf *cf, int key_type, int subordinate)
 		printf("CA certificate: already installed\n");
 	else if (subordinate) {
 		r = write_csr(cf, tk) == 0 ? 0 : 1;
+		goto out;
+	} else if (csr_pending(cf)) {
+		printf("CA certificate: waiting for the signed certificate; "
+		    "run keywardctl install-ca-cert FILE\n");
+		r = 0;
 		goto out;
 	} else {
 		pub = token_pubkey(tk, cf->cf_ca_id, KEY_ROLE_CA);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
@@ -129,9 +130,29 @@ ensure_softhsm(const struct conf *cf, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* An empty file the signer (which cannot create files in the state
+ * directory) fills with the sub-CA request. */
+static int
+ensure_csr_file(const struct conf *cf, uid_t uid, gid_t gid)
+{
+	char	 path[1024];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/ca-%u.csr", cf->cf_state_dir,
+	    cf->cf_ca_id);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
+	    (geteuid() == 0 && fchown(fd, uid, gid) == -1)) {
+		fprintf(stderr, "keywardctl: %s: %s\n", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
 /* Everything init needs before the signer can take over. */
 static int
-prepare(const struct conf *cf)
+prepare(const struct conf *cf, int subordinate)
 {
 	char	 dir[1024];
 	uid_t	 uid, vuid;
@@ -148,7 +169,8 @@ prepare(const struct conf *cf)
 	    ensure_dir(dirname(dir), 0700, uid, gid) == -1 ||
 	    ensure_softhsm(cf, uid, gid) == -1 ||
 	    ensure_secret(cf->cf_pin_file, uid, gid) == -1 ||
-	    ensure_secret(cf->cf_so_pin_file, uid, gid) == -1)
+	    ensure_secret(cf->cf_so_pin_file, uid, gid) == -1 ||
+	    (subordinate && ensure_csr_file(cf, uid, gid) == -1))
 		return -1;
 	/* The static challenge is the validator's to read. */
 	if (cf->cf_challenge_file != NULL && geteuid() == 0 &&
@@ -180,16 +202,17 @@ int
 ctl_init(const struct conf *cf, int argc, char **argv)
 {
 	char	*extra[8];
-	int	 i, n = 0;
+	int	 i, n = 0, sub = 0;
 
 	extra[n++] = "--init";
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--key-type") == 0 && i + 1 < argc) {
 			extra[n++] = "--key-type";
 			extra[n++] = argv[++i];
-		} else if (strcmp(argv[i], "--subordinate") == 0)
+		} else if (strcmp(argv[i], "--subordinate") == 0) {
 			extra[n++] = "--subordinate";
-		else {
+			sub = 1;
+		} else {
 			fprintf(stderr, "keywardctl: init: unknown argument "
 			    "'%s'\n", argv[i]);
 			return 2;
@@ -197,7 +220,7 @@ ctl_init(const struct conf *cf, int argc, char **argv)
 		if (n > 4)
 			return 2;
 	}
-	if (prepare(cf) == -1)
+	if (prepare(cf, sub) == -1)
 		return 1;
 	return signer_run(cf, extra, n);
 }

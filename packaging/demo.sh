@@ -1,34 +1,36 @@
 #!/bin/sh
 # demo.sh: install the dependencies, build, create a demo deployment under
-# ./demo (SoftHSM token, a CA, a static challenge) if absent, and run the
+# /var/lib/keyward-demo (SoftHSM token, a CA, a static challenge) if absent, and run the
 # appliance in the foreground on 127.0.0.1:8080.  Stop it with Ctrl-C.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-state=${KEYWARD_DEMO_DIR:-$top/demo}
+# The service users must reach the state directory, so not under a home.
+state=${KEYWARD_DEMO_DIR:-/var/lib/keyward-demo}
 listen=${KEYWARD_LISTEN:-127.0.0.1:8080}
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 
 "$top/packaging/install-deps.sh"
-cd "$top"
-[ -x configure ] || autoreconf -fi >/dev/null
-[ -f Makefile ] || ./configure -q
+[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null)
+mkdir -p "$top/build/demo"
+cd "$top/build/demo"
+[ -f Makefile ] || "$top/configure" -q
 make -s -j"$(nproc)"
 
-if [ ! -f "$state/keyward.conf" ]; then
-	mkdir -p "$state"
-	./keywardctl sample-config --state-dir "$state" --listen "$listen" \
-	    >"$state/keyward.conf.new"
-	mv "$state/keyward.conf.new" "$state/keyward.conf"
+bin=$top/build/demo
+if ! $sudo test -f "$state/keyward.conf"; then
+	$sudo mkdir -p "$state"
+	$sudo "$bin/keywardctl" sample-config --state-dir "$state" \
+	    --listen "$listen" >"/tmp/keyward.conf.$$"
+	$sudo mv "/tmp/keyward.conf.$$" "$state/keyward.conf"
 fi
-$sudo ./keywardctl -c "$state/keyward.conf" init
+$sudo "$bin/keywardctl" -c "$state/keyward.conf" init
 cat <<MSG
 
 keyward demo: configuration $state/keyward.conf
-  SCEP URL:        http://$listen/scep   (static challenge in $state/challenge)
   CA certificate:  http://$listen/ca/keyward.crt
-  admin:           $sudo ./keywardctl -c $state/keyward.conf status | list | show SERIAL
-  issue by hand:   $sudo ./keywardctl -c $state/keyward.conf issue --csr FILE --profile device
+  admin:           $sudo $bin/keywardctl -c $state/keyward.conf status | list | show SERIAL
+  issue by hand:   $sudo $bin/keywardctl -c $state/keyward.conf issue --csr FILE --profile device
 
 MSG
-exec $sudo ./keyward -c "$state/keyward.conf"
+exec $sudo "$bin/keyward" -c "$state/keyward.conf"

@@ -7,6 +7,10 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/packaging/install-deps.sh" || exit 1
 cd "$top" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
+if [ -f "$top/config.status" ]; then
+	echo "the source tree is configured in place; run 'make distclean' there first (builds go to build/)"
+	exit 1
+fi
 export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
