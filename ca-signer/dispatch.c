@@ -8,9 +8,17 @@
 #include "config.h"
 #include "ipc.h"
 #include "serve.h"
+#include "signer.h"
 
 #define SERIAL_FIELD	(4 + 64)
 #define ISSUE_MAX	(5 * (4 + IPC_STR_MAX) + IPC_CSR_MAX)
+/* u32 padding, u32 digest, bytes ias, bytes encryptedKey, u32 keylen */
+#define UNWRAP_MIN	(4 + 4 + (4 + 1) + (4 + 1) + 4)
+#define UNWRAP_MAX	(4 + 4 + (4 + UNWRAP_IAS_MAX) + (4 + UNWRAP_EK_MAX) + 4)
+/* str txid, bytes nonce, bytes cert, 4 x u32, str serial */
+#define CERTREP_MIN	((4 + 1) + 4 + (4 + 1) + 4 * 4 + 4)
+#define CERTREP_MAX	((4 + CERTREP_TXID_MAX) + (4 + CERTREP_NONCE_MAX) + \
+			    (4 + IPC_CERT_MAX) + 4 * 4 + SERIAL_FIELD)
 
 static const struct ipc_rule rules[] = {
 	/* type		    peers				min max		handler */
@@ -29,6 +37,10 @@ static const struct ipc_rule rules[] = {
 							0, 0,		h_cacert },
 	{ IPC_REQ_CHECKPOINT, PEER_ADMIN,			0, 0,
 									h_checkpoint },
+	{ IPC_REQ_UNWRAP,   PEER_FRONTEND,	UNWRAP_MIN, UNWRAP_MAX,	h_unwrap },
+	{ IPC_REQ_CERTREP,  PEER_FRONTEND,	CERTREP_MIN, CERTREP_MAX,
+									h_certrep },
+	{ IPC_REQ_RACERTS,  PEER_FRONTEND | PEER_ADMIN,	0, 0,		h_racerts },
 };
 
 /*

@@ -19,12 +19,23 @@
 #include "serve.h"
 #include "signer.h"
 
+static int	ledger_fail(struct signer *, struct ipc_msg *,
+		    struct ipc_msg *);
 static void	cert_answer(struct ipc_msg *, const struct ledger_cert *,
 		    int);
 static int	cert_reply(struct signer *, struct ipc_msg *,
 		    struct ipc_msg *, const char *);
 static void	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
 		    X509_REQ *, struct ledger_issue *);
+
+/* Answers with the ledger's last error; 0 for handlers to return. */
+static int
+ledger_fail(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
+	    ledger_errmsg(sg->sg_ledger));
+	return 0;
+}
 
 /* Copies a ledger row into an answer; list rows leave the DER out. */
 static void
@@ -62,11 +73,8 @@ cert_reply(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		    "serial %s", serial);
 		return 0;
 	}
-	if (r == -1) {
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
-		return 0;
-	}
+	if (r == -1)
+		return ledger_fail(sg, req, ans);
 	cert_answer(ans, &lc, 1);
 	ledger_cert_free(&lc);
 	return 0;
@@ -130,8 +138,7 @@ issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		return;
 	}
 	if (serial_reserve(sg, pr->pr_name, hex) == -1) {
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
+		ledger_fail(sg, req, ans);
 		return;
 	}
 	for (len = 0; len < SERIAL_LEN; len++)
@@ -149,8 +156,7 @@ issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 	li->li_derlen = (size_t)len;
 	if (ledger_issued(sg->sg_ledger, li) == -1) {
 		ledger_abandon(sg->sg_ledger, sg->sg_conf->cf_ca_id, hex);
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
+		ledger_fail(sg, req, ans);
 		goto out;
 	}
 	log_info("issued %s (reqid %u, profile %s) to %s", hex,
@@ -246,11 +252,8 @@ h_revoke(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 		log_info("revoked %s (reqid %u, reason %s, uid %u)", serial,
 		    req->m_hdr.h_reqid, reason_name((int)reason),
 		    (unsigned)sg->sg_peer_uid);
-	if (r == -1) {
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
-		return 0;
-	}
+	if (r == -1)
+		return ledger_fail(sg, req, ans);
 	return cert_reply(sg, req, ans, serial);
 }
 
@@ -270,11 +273,8 @@ h_unhold(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 		    "hold", serial);
 		return 0;
 	}
-	if (r == -1) {
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
-		return 0;
-	}
+	if (r == -1)
+		return ledger_fail(sg, req, ans);
 	if (r == 0)
 		log_info("released hold on %s (reqid %u)", serial,
 		    req->m_hdr.h_reqid);
@@ -325,9 +325,7 @@ h_list(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	if (ledger_cert_list(sg->sg_ledger, status, (int64_t)after,
 	    IPC_LIST_MAX, list_row, &lr) < 0 || !ipc_msg_ok(&lr.lr_msg)) {
 		ipc_msg_free(&lr.lr_msg);
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
-		return 0;
+		return ledger_fail(sg, req, ans);
 	}
 	ipc_put_u32(ans, lr.lr_n);
 	ipc_put_raw(ans, lr.lr_msg.m_body, lr.lr_msg.m_len);
@@ -343,11 +341,8 @@ h_status(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 
 	if (ipc_get_end(req) == -1)
 		return -1;
-	if (ledger_counts(sg->sg_ledger, &lt) == -1) {
-		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
-		    ledger_errmsg(sg->sg_ledger));
-		return 0;
-	}
+	if (ledger_counts(sg->sg_ledger, &lt) == -1)
+		return ledger_fail(sg, req, ans);
 	ipc_put_u32(ans, (uint32_t)token_alive(sg->sg_token));
 	ipc_put_str(ans, sg->sg_conf->cf_token_label);
 	ipc_put_u64(ans, lt.lt_valid);

@@ -23,6 +23,7 @@ static int	 install(struct ledger *, uint32_t, const char *, X509 *);
 static int	 ensure_pairs(const struct conf *, int);
 static int	 ensure_role(const struct conf *, struct token *,
 		    struct ledger *, X509 *, EVP_PKEY *, const char *);
+static int	 load_scep(struct signer *);
 
 /* The certificate installed for role, or NULL. */
 static X509 *
@@ -326,6 +327,35 @@ signer_load_ca(struct signer *sg)
 	    KEY_ROLE_CA)) == NULL ||
 	    X509_check_private_key(sg->sg_ca_cert, sg->sg_ca_key) != 1) {
 		log_warnx("CA key in the token does not match the CA "
+		    "certificate in the ledger");
+		return -1;
+	}
+	return load_scep(sg);
+}
+
+/*
+ * The RA certificate and key (SCEP envelopes and replies, design.md rule
+ * 5) and the root above a sub-CA.  Without an RA certificate the worker
+ * still serves everything but SCEP; an RA key that does not match it is
+ * the same fault as a mismatched CA key.
+ */
+static int
+load_scep(struct signer *sg)
+{
+	const struct conf	*cf = sg->sg_conf;
+
+	sg->sg_root_cert = ledger_x509(sg->sg_ledger, cf->cf_ca_id,
+	    ROLE_ROOT);
+	if ((sg->sg_ra_cert = ledger_x509(sg->sg_ledger, cf->cf_ca_id,
+	    ROLE_RA)) == NULL) {
+		log_warnx("no RA certificate for CA id %u: SCEP refused",
+		    cf->cf_ca_id);
+		return 0;
+	}
+	if ((sg->sg_ra_key = token_key(sg->sg_token, cf->cf_ca_id,
+	    KEY_ROLE_RA)) == NULL ||
+	    X509_check_private_key(sg->sg_ra_cert, sg->sg_ra_key) != 1) {
+		log_warnx("RA key in the token does not match the RA "
 		    "certificate in the ledger");
 		return -1;
 	}

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ledger.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "signer.h"
 
@@ -61,12 +62,15 @@ serve(const struct conf *cf, int worker)
 	owner_self(sg.sg_owner, sizeof(sg.sg_owner));
 	if (ledger_abandon_orphans(sg.sg_ledger, owner_alive) == -1)
 		fatalx("ledger: %s", ledger_errmsg(sg.sg_ledger));
+	sandbox_enter(SANDBOX_SIGNER);
 	log_info("worker %d ready (token '%s', CA id %u)", worker,
 	    cf->cf_token_label, cf->cf_ca_id);
 	serve_loop(&sg);
 	ledger_close(sg.sg_ledger);
 	token_close(sg.sg_token);
 	X509_free(sg.sg_ca_cert);
+	X509_free(sg.sg_ra_cert);
+	X509_free(sg.sg_root_cert);
 	return 0;
 }
 

@@ -26,6 +26,9 @@ struct signer {
 	struct ledger		*sg_ledger;
 	X509			*sg_ca_cert;
 	EVP_PKEY		*sg_ca_key;
+	X509			*sg_ra_cert;	/* NULL: no SCEP */
+	EVP_PKEY		*sg_ra_key;	/* owned by the token */
+	X509			*sg_root_cert;	/* above a sub-CA, or NULL */
 	int			 sg_worker;
 	char			 sg_owner[64];	/* "pid:starttime" */
 	time_t			 sg_last_checkpoint;
@@ -52,6 +55,11 @@ int	h_list(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_status(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_cacert(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_checkpoint(void *, struct ipc_msg *, struct ipc_msg *);
+
+/* scephandlers.c */
+int	h_unwrap(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_certrep(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_racerts(void *, struct ipc_msg *, struct ipc_msg *);
 
 /* init.c: one-shot modes run by keywardctl. */
 int	signer_init(const struct conf *, int key_type, int subordinate);

@@ -72,4 +72,56 @@ X509	*cacert_ocsp(const struct conf *, EVP_PKEY *pub, X509 *ca_cert,
 /* 0 if cert is a CA certificate for the public key pub. */
 int	 cacert_matches(X509 *cert, EVP_PKEY *pub, char *why, size_t whylen);
 
+/* certrep.c: SCEP replies (RFC 8894 3.3.2), built whole from typed fields. */
+#define CERTREP_TXID_MAX	128	/* transactionID, PrintableString */
+#define CERTREP_NONCE_MAX	256	/* recipientNonce echoed as received */
+#define CERTREP_NONCE_LEN	16	/* our fresh senderNonce */
+
+struct certrep_in {
+	const char	*ci_txid;	/* request's transactionID */
+	const uint8_t	*ci_nonce;	/* request's senderNonce */
+	size_t		 ci_noncelen;
+	X509		*ci_requester;	/* signed the request, gets the reply */
+	int		 ci_cipher;	/* NID of the request's cipher */
+	int		 ci_digest;	/* NID of the request's digest; 0 or
+					   one not accepted: SHA-256 */
+	int		 ci_status;	/* SCEP_SUCCESS, _FAILURE, _PENDING */
+	int		 ci_failinfo;	/* SCEP_BAD_*, FAILURE only */
+	const uint8_t	*ci_cert;	/* SUCCESS: issued certificate DER */
+	size_t		 ci_certlen;
+	STACK_OF(X509)	*ci_chain;	/* SUCCESS: certs after it, or NULL */
+	int		 ci_legacy;	/* single DES and MD5 allowed */
+};
+
+/* 1 if nid may encrypt a reply / sign it (digest 0 means the default). */
+int	 certrep_cipher_ok(int nid, int legacy);
+int	 certrep_digest_ok(int nid, int legacy);
+/* 0 if in describes a CertRep we would build, else -1 with a reason. */
+int	 certrep_check(const struct certrep_in *, char *why, size_t whylen);
+/*
+ * The DER CertRep signed with rakey: envelope to the requester for SUCCESS,
+ * detached empty content otherwise; racert and extra_certs (duplicates of
+ * racert skipped) in certificates.  *der is freed with OPENSSL_free.
+ */
+int	 certrep_build(const struct certrep_in *, X509 *racert,
+	    EVP_PKEY *rakey, STACK_OF(X509) *extra_certs, uint8_t **der,
+	    size_t *derlen, char *why, size_t whylen);
+/* Degenerate certs-only SignedData: RA, CA, then root (may be NULL). */
+int	 racerts_build(X509 *ra, X509 *ca, X509 *root, uint8_t **der,
+	    size_t *derlen);
+
+/* unwrap.c: the content-encryption key of a SCEP envelope. */
+#define UNWRAP_IAS_MAX		2048	/* recipient issuerAndSerialNumber */
+#define UNWRAP_EK_MAX		1024	/* encryptedKey: RSA up to 8192 bits */
+#define UNWRAP_KEY_MAX		32
+
+/*
+ * RSA-decrypts ek (padding IPC_PAD_PKCS1 or IPC_PAD_OAEP, OAEP digest
+ * oaep_md_nid, 0 = SHA-1, also for MGF1) into cek.  Implicit rejection: 0
+ * and keylen random bytes on any failure; -1 for a keylen other than 8,
+ * 16, 24, 32 or an unknown padding code; -2 if no random bytes.
+ */
+int	 unwrap_cek(EVP_PKEY *rakey, int padding, int oaep_md_nid,
+	    const uint8_t *ek, size_t eklen, uint8_t *cek, size_t keylen);
+
 #endif

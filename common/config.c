@@ -31,8 +31,16 @@
 #define WORKERS_MAX	64
 #define LISTEN_HELP	"ADDR:PORT with an IPv4 literal or a bracketed " \
 			"IPv6 literal, e.g. 127.0.0.1:8080 or [::1]:8080"
+#define LOWER_NAME	"abcdefghijklmnopqrstuvwxyz0123456789_-"
+#define ALNUM		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"abcdefghijklmnopqrstuvwxyz0123456789"
 
 struct cparse;
+struct conf_kw;
+
+/* A value parser: 1 with the value stored at dst, 0 after cp_fail. */
+typedef int	parse_fn(struct cparse *, const struct conf_kw *,
+		    const char *, void *);
 
 /* A value name for enums and comma lists. */
 struct conf_name {
@@ -43,38 +51,15 @@ struct conf_name {
 struct conf_kw {
 	const char	*kw_sec;	/* "profile." matches [profile.NAME] */
 	const char	*kw_key;
-	int		(*kw_parse)(struct cparse *, const struct conf_kw *,
-			    const char *, void *);
+	parse_fn	*kw_parse;
 	size_t		 kw_off;	/* in struct conf or conf_profile */
 	long		 kw_min;	/* numbers; lists: 0 allows "none" */
 	long		 kw_max;	/* numbers; strings: maximum length */
 	const struct conf_name *kw_names;	/* enums and lists */
 };
 
-static int	p_path(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_str(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_user(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_caname(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_subject(struct cparse *, const struct conf_kw *,
-		    const char *, void *);
-static int	p_url(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_listen(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_int(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_u32(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_enum(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_rsa(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
-static int	p_flags(struct cparse *, const struct conf_kw *, const char *,
-		    void *);
+static parse_fn	p_path, p_str, p_user, p_caname, p_subject, p_url, p_listen,
+		    p_num, p_enum, p_rsa, p_flags;
 
 static const struct conf_name key_types[] = {
 	{ "rsa:2048", KEY_RSA2048 },	{ "rsa:3072", KEY_RSA3072 },
@@ -130,9 +115,9 @@ static const struct conf_kw conf_kws[] = {
 	{ "keyward", "user_validator", p_user,
 	    CF(cf_user_validator), 0, 0, NULL },
 	{ "keyward", "admin_group", p_user, CF(cf_admin_group), 0, 0, NULL },
-	{ "keyward", "signer_workers", p_int,
+	{ "keyward", "signer_workers", p_num,
 	    CF(cf_signer_workers), 0, WORKERS_MAX, NULL },
-	{ "keyward", "frontends", p_int, CF(cf_frontends), 1, 16, NULL },
+	{ "keyward", "frontends", p_num, CF(cf_frontends), 1, 16, NULL },
 	{ "keyward", "log_level", p_enum, CF(cf_log_level), 0, 0, log_levels },
 	{ "token", "module", p_path, CF(cf_module), 0, 0, NULL },
 	{ "token", "label", p_str, CF(cf_token_label), 0, LABEL_MAX, NULL },
@@ -140,31 +125,31 @@ static const struct conf_kw conf_kws[] = {
 	{ "token", "so_pin_file", p_path, CF(cf_so_pin_file), 0, 0, NULL },
 	{ "token", "softhsm2_conf", p_path, CF(cf_softhsm2_conf), 0, 0, NULL },
 	{ "ledger", "path", p_path, CF(cf_ledger), 0, 0, NULL },
-	{ "ledger", "checkpoint_interval", p_int,
+	{ "ledger", "checkpoint_interval", p_num,
 	    CF(cf_checkpoint_interval), 0, 30 * 86400, NULL },
-	{ "ca", "id", p_u32, CF(cf_ca_id), 1, 65535, NULL },
+	{ "ca", "id", p_num, CF(cf_ca_id), 1, 65535, NULL },
 	{ "ca", "name", p_caname, CF(cf_ca_name), 0, 0, NULL },
 	{ "ca", "subject", p_subject, CF(cf_ca_subject), 0, 0, NULL },
 	{ "ca", "key_type", p_enum, CF(cf_ca_key_type), 0, 0, key_types },
-	{ "ca", "validity_days", p_int,
+	{ "ca", "validity_days", p_num,
 	    CF(cf_ca_validity_days), 1, VALIDITY_MAX, NULL },
 	{ "ca", "ra_subject", p_subject, CF(cf_ra_subject), 0, 0, NULL },
 	{ "ca", "ra_key_type", p_rsa, CF(cf_ra_key_type), 0, 0, key_types },
 	{ "ca", "ocsp_subject", p_subject, CF(cf_ocsp_subject), 0, 0, NULL },
 	{ "ca", "ocsp_key_type", p_enum,
 	    CF(cf_ocsp_key_type), 0, 0, key_types },
-	{ "ca", "ocsp_validity_days", p_int,
+	{ "ca", "ocsp_validity_days", p_num,
 	    CF(cf_ocsp_validity_days), 1, VALIDITY_MAX, NULL },
-	{ "ca", "max_validity_days", p_int,
+	{ "ca", "max_validity_days", p_num,
 	    CF(cf_max_validity_days), 1, VALIDITY_MAX, NULL },
-	{ "ca", "clock_skew_minutes", p_int,
+	{ "ca", "clock_skew_minutes", p_num,
 	    CF(cf_clock_skew_min), 0, 1440, NULL },
 	{ "ca", "ocsp_url", p_url, CF(cf_ocsp_url), 0, 0, NULL },
 	{ "ca", "ca_issuers_url", p_url, CF(cf_ca_issuers_url), 0, 0, NULL },
 	{ "ca", "crl_url", p_url, CF(cf_crl_url), 0, 0, NULL },
 	{ "http", "listen", p_listen, CF(cf_listen), 0, 0, NULL },
 	{ "scep", "challenge_file", p_path, CF(cf_challenge_file), 0, 0, NULL },
-	{ PROFILE_PREFIX, "validity_days", p_int,
+	{ PROFILE_PREFIX, "validity_days", p_num,
 	    PR(pr_validity_days), 1, VALIDITY_MAX, NULL },
 	{ PROFILE_PREFIX, "key_usage", p_flags,
 	    PR(pr_key_usage), 1, 0, key_usages },
@@ -365,8 +350,8 @@ static int
 p_user(struct cparse *cp, const struct conf_kw *kw, const char *val,
     void *dst)
 {
-	if (!is_word(val, USER_MAX, "abcdefghijklmnopqrstuvwxyz0123456789_-")
-	    || val[0] == '-' || (val[0] >= '0' && val[0] <= '9'))
+	if (!is_word(val, USER_MAX, LOWER_NAME) || val[0] == '-' ||
+	    (val[0] >= '0' && val[0] <= '9'))
 		return cp_fail(cp, "bad name \"%.64s\" (expected 1 to %d of "
 		    "a-z, 0-9, _ and -, not starting with a digit or -)",
 		    val, USER_MAX);
@@ -378,8 +363,7 @@ static int
 p_caname(struct cparse *cp, const struct conf_kw *kw, const char *val,
     void *dst)
 {
-	if (!is_word(val, CONF_NAME_MAX - 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._-") ||
+	if (!is_word(val, CONF_NAME_MAX - 1, ALNUM "._-") ||
 	    strchr("._-", val[0]) != NULL)
 		return cp_fail(cp, "bad name \"%.64s\" (expected 1 to %d of "
 		    "A-Z, a-z, 0-9, ., _ and -, starting with a letter or "
@@ -392,8 +376,7 @@ static int
 p_subject(struct cparse *cp, const struct conf_kw *kw, const char *val,
     void *dst)
 {
-	size_t	 attr = strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789.");
+	size_t	 attr = strspn(val, ALNUM ".");
 
 	if (attr == 0 || val[attr] != '=' || val[attr + 1] == '\0' ||
 	    !is_text(val) || strlen(val) > SUBJECT_MAX)
@@ -449,41 +432,25 @@ parse_long(const char *s, long *n)
 	return 0;
 }
 
-/* Checks a number against the key's range. */
+/* Number members are int or uint32_t: one width, so one store serves. */
+_Static_assert(sizeof(int) == sizeof(uint32_t), "number member width");
+
+/* A number in the key's range; uint32_t rows have kw_min >= 0. */
 static int
-num_check(struct cparse *cp, const struct conf_kw *kw, const char *val,
-    long *n)
+p_num(struct cparse *cp, const struct conf_kw *kw, const char *val,
+    void *dst)
 {
-	if (parse_long(val, n) == -1)
+	long	 n;
+	int	 v;
+
+	if (parse_long(val, &n) == -1)
 		return cp_fail(cp, "\"%.64s\" is not a number (expected an "
 		    "integer in %ld..%ld)", val, kw->kw_min, kw->kw_max);
-	if (*n < kw->kw_min || *n > kw->kw_max)
+	if (n < kw->kw_min || n > kw->kw_max)
 		return cp_fail(cp, "%.64s is out of range (expected %ld..%ld)",
 		    val, kw->kw_min, kw->kw_max);
-	return 1;
-}
-
-static int
-p_int(struct cparse *cp, const struct conf_kw *kw, const char *val,
-    void *dst)
-{
-	long	 n;
-
-	if (!num_check(cp, kw, val, &n))
-		return 0;
-	*(int *)dst = (int)n;
-	return 1;
-}
-
-static int
-p_u32(struct cparse *cp, const struct conf_kw *kw, const char *val,
-    void *dst)
-{
-	long	 n;
-
-	if (!num_check(cp, kw, val, &n))
-		return 0;
-	*(uint32_t *)dst = (uint32_t)n;
+	v = (int)n;
+	memcpy(dst, &v, sizeof(v));
 	return 1;
 }
 
@@ -560,19 +527,18 @@ p_flags(struct cparse *cp, const struct conf_kw *kw, const char *val,
 static struct conf_profile *
 profile_get(struct cparse *cp, const char *name, int *row)
 {
-	struct conf		*cf = cp->cp_cf;
-	struct conf_profile	*pr;
-	int			 i;
+	struct conf			*cf = cp->cp_cf;
+	struct conf_profile		*pr;
+	const struct conf_profile	*old;
+	int				 i;
 
-	if (!is_word(name, CONF_NAME_MAX - 1,
-	    "abcdefghijklmnopqrstuvwxyz0123456789_-")) {
+	if (!is_word(name, CONF_NAME_MAX - 1, LOWER_NAME)) {
 		cp_fail(cp, "bad profile name \"%.64s\" (expected 1 to %d of "
 		    "a-z, 0-9, _ and -)", name, CONF_NAME_MAX - 1);
 		return NULL;
 	}
-	for (i = 0; i < cf->cf_nprofiles; i++)
-		if (strcmp(cf->cf_profiles[i].pr_name, name) == 0)
-			break;
+	old = conf_profile(cf, name);
+	i = old != NULL ? (int)(old - cf->cf_profiles) : cf->cf_nprofiles;
 	if (i == CONF_PROFILES_MAX) {
 		cp_fail(cp, "too many profiles (expected at most %d)",
 		    CONF_PROFILES_MAX);
@@ -590,6 +556,19 @@ profile_get(struct cparse *cp, const char *name, int *row)
 	return &cf->cf_profiles[i];
 }
 
+/* Index of the row for sec and key, or -1. */
+static int
+kw_index(const char *sec, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKWS; i++)
+		if (strcmp(conf_kws[i].kw_sec, sec) == 0 &&
+		    strcmp(conf_kws[i].kw_key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* Index of the row for sec and key; else fails naming what is expected. */
 static int
 kw_lookup(struct cparse *cp, const char *sec, const char *key)
@@ -598,12 +577,12 @@ kw_lookup(struct cparse *cp, const char *sec, const char *key)
 	size_t	 i, len = 0;
 	int	 n;
 
+	if ((n = kw_index(sec, key)) != -1)
+		return n;
 	keys[0] = '\0';
 	for (i = 0; i < NKWS; i++) {
 		if (strcmp(conf_kws[i].kw_sec, sec) != 0)
 			continue;
-		if (strcmp(conf_kws[i].kw_key, key) == 0)
-			return (int)i;
 		n = snprintf(keys + len, sizeof(keys) - len, "%s%s",
 		    len == 0 ? "" : ", ", conf_kws[i].kw_key);
 		if (n > 0 && (size_t)n < sizeof(keys) - len)
@@ -738,13 +717,9 @@ derive(struct cparse *cp, char **sp, const char *a, const char *b,
 static int
 kw_line(struct cparse *cp, int row, const char *sec, const char *key)
 {
-	size_t	 i;
+	int	 i = kw_index(sec, key);
 
-	for (i = 0; i < NKWS; i++)
-		if (strcmp(conf_kws[i].kw_sec, sec) == 0 &&
-		    strcmp(conf_kws[i].kw_key, key) == 0)
-			return cp->cp_seen[row][i];
-	return 0;
+	return i == -1 ? 0 : cp->cp_seen[row][i];
 }
 
 /* The later of the lines on which two [ca] keys were set. */

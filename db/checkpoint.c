@@ -32,33 +32,24 @@ int
 ledger_head(struct ledger *l, int64_t *id, uint8_t hash[LEDGER_HASH_LEN])
 {
 	sqlite3_stmt	*st = NULL;
-	int		 r, rc = -1;
+	int		 r;
 
 	*id = 0;
 	memset(hash, 0, LEDGER_HASH_LEN);
-	if (ledger_prepare(l, "SELECT id, hash FROM events"
-	    " ORDER BY id DESC LIMIT 1", &st) == -1)
+	if ((r = ledger_row(l, "chain head", "SELECT id, hash FROM events"
+	    " ORDER BY id DESC LIMIT 1", NULL, 0, &st)) != 0)
 		goto out;
-	if ((r = sqlite3_step(st)) == SQLITE_DONE) {
-		rc = 0;
-		goto out;
-	}
-	if (r != SQLITE_ROW) {
-		ledger_sqlerr(l, "chain head");
-		goto out;
-	}
 	if (sqlite3_column_type(st, 1) != SQLITE_BLOB ||
 	    sqlite3_column_bytes(st, 1) != LEDGER_HASH_LEN) {
-		ledger_seterr(l, "event %lld: stored hash is malformed",
+		r = ledger_seterr(l, "event %lld: stored hash is malformed",
 		    sqlite3_column_int64(st, 0));
 		goto out;
 	}
 	*id = sqlite3_column_int64(st, 0);
 	memcpy(hash, sqlite3_column_blob(st, 1), LEDGER_HASH_LEN);
-	rc = 0;
  out:
 	sqlite3_finalize(st);
-	return rc;
+	return r == -1 ? -1 : 0;
 }
 
 static void
@@ -131,25 +122,13 @@ static int
 checkpoint_insert(struct ledger *l, uint32_t ca_id, int64_t event_id,
     const uint8_t *hash, const uint8_t *sig, size_t siglen)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_INT((int64_t)time(NULL)),
+	    LA_INT(ca_id), LA_INT(event_id), LA_BLOB(hash, LEDGER_HASH_LEN),
+	    LA_BLOB(sig, siglen) };
 
-	if (ledger_prepare(l, "INSERT INTO checkpoints (ts, ca_id, event_id,"
-	    " head_hash, sig) VALUES (?1, ?2, ?3, ?4, ?5)", &st) == -1)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, (int64_t)time(NULL)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, ca_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, event_id) != SQLITE_OK ||
-	    sqlite3_bind_blob(st, 4, hash, LEDGER_HASH_LEN, SQLITE_STATIC) !=
-	    SQLITE_OK || sqlite3_bind_blob64(st, 5, sig, siglen,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-		ledger_sqlerr(l, "insert checkpoint");
-		goto out;
-	}
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_run(l, "insert checkpoint", "INSERT INTO checkpoints"
+	    " (ts, ca_id, event_id, head_hash, sig) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5)", a, nitems(a));
 }
 
 /*

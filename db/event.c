@@ -15,8 +15,6 @@
 #include "common.h"
 #include "ledger_int.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* Which event moves a certificate from which status to which. */
 static const struct transition {
 	const char	*t_kind;
@@ -44,9 +42,12 @@ struct orphan {
 	char		*o_owner;
 };
 
-static int	 event_bind(sqlite3_stmt *, const struct ledger_event *);
+static void	 event_init(struct ledger_event *, int64_t, const char *,
+		    const char *);
+static int	 event_insert(struct ledger *, const struct ledger_event *);
 static int	 event_append(struct ledger *, struct ledger_event *);
 static int	 event_write(struct ledger *, struct ledger_event *);
+static int	 der_is(const uint8_t *, size_t, const ASN1_ITEM *);
 static int	 serial_state(struct ledger *, uint32_t, const char *,
 		    struct serial_state *);
 static int	 cert_insert(struct ledger *, const struct ledger_cert *);
@@ -54,6 +55,8 @@ static int	 cert_update(struct ledger *, const struct ledger_cert *);
 static int	 status_event(struct ledger *, uint32_t, const char *,
 		    const char *, int, int64_t);
 static int	 issue_allowed(struct ledger *, const struct ledger_issue *);
+static int	 issue_write(struct ledger *, const struct ledger_issue *,
+		    struct ledger_event *, struct ledger_cert *);
 static char	*strdup_empty(const char *);
 static void	 orphans_free(struct orphan *, size_t);
 static int	 orphans_load(struct ledger *, struct orphan **, size_t *);
@@ -64,72 +67,51 @@ strdup_empty(const char *s)
 	return strdup(s == NULL ? "" : s);
 }
 
-static int
-event_bind(sqlite3_stmt *st, const struct ledger_event *ev)
+/* A blank event of kind for ca_id; serial may be NULL. */
+static void
+event_init(struct ledger_event *ev, int64_t ca_id, const char *kind,
+    const char *serial)
 {
-	int	 rc;
+	memset(ev, 0, sizeof(*ev));
+	ev->ev_ca_id = ca_id;
+	ev->ev_kind = kind;
+	ev->ev_serial = serial;
+}
 
-	if ((rc = sqlite3_bind_int64(st, 1, ev->ev_id)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, ev->ev_ts)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 3, ev->ev_ca_id)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 4, ev->ev_kind)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 5, ev->ev_serial)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 6, ev->ev_profile)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 7, ev->ev_txid)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 8, ev->ev_csr_hash)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 9, ev->ev_requester)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 10, ev->ev_dir_ids)) != SQLITE_OK ||
-	    (rc = ledger_bind_text(st, 13, ev->ev_owner)) != SQLITE_OK)
-		return rc;
-	if (ev->ev_has_reason &&
-	    (rc = sqlite3_bind_int64(st, 11, ev->ev_reason)) != SQLITE_OK)
-		return rc;
-	if (ev->ev_has_rev_time &&
-	    (rc = sqlite3_bind_int64(st, 12, ev->ev_rev_time)) != SQLITE_OK)
-		return rc;
-	if (ev->ev_der != NULL && (rc = sqlite3_bind_blob64(st, 14,
-	    ev->ev_der, ev->ev_derlen, SQLITE_STATIC)) != SQLITE_OK)
-		return rc;
-	if ((rc = sqlite3_bind_blob(st, 15, ev->ev_prev, LEDGER_HASH_LEN,
-	    SQLITE_STATIC)) != SQLITE_OK)
-		return rc;
-	return sqlite3_bind_blob(st, 16, ev->ev_hash, LEDGER_HASH_LEN,
-	    SQLITE_STATIC);
+static int
+event_insert(struct ledger *l, const struct ledger_event *ev)
+{
+	const struct ledger_arg	 a[] = {
+		LA_INT(ev->ev_id), LA_INT(ev->ev_ts), LA_INT(ev->ev_ca_id),
+		LA_TEXT(ev->ev_kind), LA_TEXT(ev->ev_serial),
+		LA_TEXT(ev->ev_profile), LA_TEXT(ev->ev_txid),
+		LA_TEXT(ev->ev_csr_hash), LA_TEXT(ev->ev_requester),
+		LA_TEXT(ev->ev_dir_ids),
+		LA_INT_IF(ev->ev_has_reason, ev->ev_reason),
+		LA_INT_IF(ev->ev_has_rev_time, ev->ev_rev_time),
+		LA_TEXT(ev->ev_owner), LA_BLOB(ev->ev_der, ev->ev_derlen),
+		LA_BLOB(ev->ev_prev, LEDGER_HASH_LEN),
+		LA_BLOB(ev->ev_hash, LEDGER_HASH_LEN),
+	};
+
+	return ledger_run(l, "insert event", "INSERT INTO events ("
+	    EVENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)", a, nitems(a));
 }
 
 /* Chains ev after the head; the caller holds the write transaction. */
 static int
 event_append(struct ledger *l, struct ledger_event *ev)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
-
 	if (ledger_head(l, &ev->ev_id, ev->ev_prev) == -1)
-		goto out;
+		return -1;
 	ev->ev_id++;
 	if (ev->ev_ts == 0)
 		ev->ev_ts = (int64_t)time(NULL);
-	if (ledger_event_hash(ev, ev->ev_hash) == -1) {
-		ledger_seterr(l, "cannot hash event %lld",
+	if (ledger_event_hash(ev, ev->ev_hash) == -1)
+		return ledger_seterr(l, "cannot hash event %lld",
 		    (long long)ev->ev_id);
-		goto out;
-	}
-	if (ledger_prepare(l, "INSERT INTO events (" EVENT_COLUMNS ") VALUES"
-	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-	    " ?15, ?16)", &st) == -1)
-		goto out;
-	if (event_bind(st, ev) != SQLITE_OK) {
-		ledger_sqlerr(l, "bind event");
-		goto out;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		ledger_sqlerr(l, "insert event");
-		goto out;
-	}
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return event_insert(l, ev);
 }
 
 /* One event in its own transaction. */
@@ -138,105 +120,76 @@ event_write(struct ledger *l, struct ledger_event *ev)
 {
 	if (ledger_begin(l) == -1)
 		return -1;
-	if (event_append(l, ev) == -1 || ledger_commit(l) == -1) {
-		ledger_rollback(l);
-		return -1;
-	}
-	return 0;
+	return ledger_end(l, event_append(l, ev));
+}
+
+/* 1 if der is exactly one DER item of type it (certificate, CRL). */
+static int
+der_is(const uint8_t *der, size_t derlen, const ASN1_ITEM *it)
+{
+	const uint8_t	*p = der;
+	ASN1_VALUE	*v;
+	int		 ok;
+
+	if (der == NULL || derlen == 0 || derlen > INT32_MAX)
+		return 0;
+	v = ASN1_item_d2i(NULL, &p, (long)derlen, it);
+	ok = v != NULL && p == der + derlen;
+	ASN1_item_free(v, it);
+	return ok;
 }
 
 static int
 serial_state(struct ledger *l, uint32_t ca_id, const char *serial,
     struct serial_state *ss)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(serial), LA_TEXT(EV_SIGNING),
+	    LA_INT(ca_id), LA_TEXT(EV_ISSUED), LA_TEXT(EV_ABANDONED) };
+	int64_t			 v[3];
 
-	if (ledger_prepare(l, "SELECT"
+	if (ledger_ints(l, "serial state", "SELECT"
 	    " (SELECT count(*) FROM certs WHERE serial = ?1),"
 	    " (SELECT count(*) FROM events WHERE serial = ?1 AND kind = ?2"
 	    "  AND ca_id = ?3),"
 	    " (SELECT count(*) FROM events WHERE serial = ?1"
-	    "  AND kind IN (?4, ?5))", &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, serial) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, EV_SIGNING) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, ca_id) != SQLITE_OK ||
-	    ledger_bind_text(st, 4, EV_ISSUED) != SQLITE_OK ||
-	    ledger_bind_text(st, 5, EV_ABANDONED) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		ledger_sqlerr(l, "serial state");
-		goto out;
-	}
-	ss->ss_rows = sqlite3_column_int64(st, 0);
-	ss->ss_signing = sqlite3_column_int64(st, 1);
-	ss->ss_done = sqlite3_column_int64(st, 2);
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	    "  AND kind IN (?4, ?5))", a, nitems(a), v, nitems(v)) == -1)
+		return -1;
+	ss->ss_rows = v[0];
+	ss->ss_signing = v[1];
+	ss->ss_done = v[2];
+	return 0;
 }
 
 static int
 cert_insert(struct ledger *l, const struct ledger_cert *lc)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = {
+		LA_INT(lc->lc_ca_id), LA_TEXT(lc->lc_serial),
+		LA_TEXT(lc->lc_subject), LA_TEXT(lc->lc_sans),
+		LA_TEXT(lc->lc_key_fp), LA_TEXT(lc->lc_profile),
+		LA_TEXT(lc->lc_requester), LA_TEXT(lc->lc_dir_ids),
+		LA_TEXT(lc->lc_txid), LA_TEXT(lc->lc_csr_hash),
+		LA_INT(lc->lc_not_before), LA_INT(lc->lc_not_after),
+		LA_TEXT(lc->lc_status), LA_INT(lc->lc_rev_time),
+		LA_INT(lc->lc_rev_reason), LA_BLOB(lc->lc_der, lc->lc_derlen),
+	};
 
-	if (ledger_prepare(l, "INSERT INTO certs (ca_id, serial, subject,"
-	    " sans, key_fp, profile, requester, dir_ids, txid, csr_hash,"
-	    " not_before, not_after, status, rev_time, rev_reason, der)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14, ?15, ?16)", &st) == -1)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, lc->lc_ca_id) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, lc->lc_serial) != SQLITE_OK ||
-	    ledger_bind_text(st, 3, lc->lc_subject) != SQLITE_OK ||
-	    ledger_bind_text(st, 4, lc->lc_sans) != SQLITE_OK ||
-	    ledger_bind_text(st, 5, lc->lc_key_fp) != SQLITE_OK ||
-	    ledger_bind_text(st, 6, lc->lc_profile) != SQLITE_OK ||
-	    ledger_bind_text(st, 7, lc->lc_requester) != SQLITE_OK ||
-	    ledger_bind_text(st, 8, lc->lc_dir_ids) != SQLITE_OK ||
-	    ledger_bind_text(st, 9, lc->lc_txid) != SQLITE_OK ||
-	    ledger_bind_text(st, 10, lc->lc_csr_hash) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 11, lc->lc_not_before) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 12, lc->lc_not_after) != SQLITE_OK ||
-	    ledger_bind_text(st, 13, lc->lc_status) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 14, lc->lc_rev_time) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 15, lc->lc_rev_reason) != SQLITE_OK ||
-	    sqlite3_bind_blob64(st, 16, lc->lc_der, lc->lc_derlen,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-		ledger_sqlerr(l, "insert certificate");
-		goto out;
-	}
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_run(l, "insert certificate", "INSERT INTO certs ("
+	    CERT_FIELDS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	    " ?11, ?12, ?13, ?14, ?15, ?16)", a, nitems(a));
 }
 
 /* Writes back what a status event changes: status and revocation. */
 static int
 cert_update(struct ledger *l, const struct ledger_cert *lc)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(lc->lc_status),
+	    LA_INT(lc->lc_rev_time), LA_INT(lc->lc_rev_reason),
+	    LA_TEXT(lc->lc_serial) };
 
-	if (ledger_prepare(l, "UPDATE certs SET status = ?1, rev_time = ?2,"
-	    " rev_reason = ?3 WHERE serial = ?4", &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, lc->lc_status) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, lc->lc_rev_time) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, lc->lc_rev_reason) != SQLITE_OK ||
-	    ledger_bind_text(st, 4, lc->lc_serial) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE) {
-		ledger_sqlerr(l, "update certificate");
-		goto out;
-	}
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_run(l, "update certificate", "UPDATE certs SET"
+	    " status = ?1, rev_time = ?2, rev_reason = ?3 WHERE serial = ?4",
+	    a, nitems(a));
 }
 
 /*
@@ -317,22 +270,13 @@ ledger_ca_install(struct ledger *l, uint32_t ca_id, const char *role,
     const uint8_t *der, size_t derlen)
 {
 	struct ledger_event	 ev;
-	const uint8_t		*p = der;
-	X509			*x = NULL;
 
 	if (role == NULL || (strcmp(role, ROLE_CA) && strcmp(role, ROLE_RA) &&
 	    strcmp(role, ROLE_OCSP) && strcmp(role, ROLE_ROOT)))
 		return ledger_seterr(l, "unknown CA role");
-	if (der == NULL || derlen == 0 || derlen > INT32_MAX ||
-	    (x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen) {
-		X509_free(x);
+	if (!der_is(der, derlen, ASN1_ITEM_rptr(X509)))
 		return ledger_seterr(l, "%s certificate: not DER X.509", role);
-	}
-	X509_free(x);
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = ca_id;
-	ev.ev_kind = EV_CA_INSTALLED;
+	event_init(&ev, ca_id, EV_CA_INSTALLED, NULL);
 	ev.ev_profile = role;
 	ev.ev_der = der;
 	ev.ev_derlen = derlen;
@@ -345,19 +289,10 @@ ledger_crl(struct ledger *l, uint32_t ca_id, const uint8_t *der,
     size_t derlen)
 {
 	struct ledger_event	 ev;
-	const uint8_t		*p = der;
-	X509_CRL		*crl = NULL;
 
-	if (der == NULL || derlen == 0 || derlen > INT32_MAX ||
-	    (crl = d2i_X509_CRL(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen) {
-		X509_CRL_free(crl);
+	if (!der_is(der, derlen, ASN1_ITEM_rptr(X509_CRL)))
 		return ledger_seterr(l, "CRL: not DER");
-	}
-	X509_CRL_free(crl);
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = ca_id;
-	ev.ev_kind = EV_CRL;
+	event_init(&ev, ca_id, EV_CRL, NULL);
 	ev.ev_der = der;
 	ev.ev_derlen = derlen;
 	return event_write(l, &ev);
@@ -369,32 +304,20 @@ ledger_signing(struct ledger *l, uint32_t ca_id, const char *serial,
     const char *profile, const char *owner)
 {
 	struct ledger_event	 ev;
-	int			 r, rc = -1;
+	int			 r;
 
 	if (!ledger_serial_ok(serial) || profile == NULL || owner == NULL)
 		return ledger_seterr(l, "signing: bad serial, profile or "
 		    "owner");
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = ca_id;
-	ev.ev_kind = EV_SIGNING;
-	ev.ev_serial = serial;
+	event_init(&ev, ca_id, EV_SIGNING, serial);
 	ev.ev_profile = profile;
 	ev.ev_owner = owner;
 	if (ledger_begin(l) == -1)
 		return -1;
-	if ((r = ledger_serial_exists(l, serial)) != 0) {
-		if (r == 1)
-			ledger_seterr(l, "serial %s is already in the ledger",
-			    serial);
-		goto out;
-	}
-	if (event_append(l, &ev) == -1 || ledger_commit(l) == -1)
-		goto out;
-	rc = 0;
- out:
-	if (rc != 0)
-		ledger_rollback(l);
-	return rc;
+	if ((r = ledger_serial_exists(l, serial)) == 1)
+		r = ledger_seterr(l, "serial %s is already in the ledger",
+		    serial);
+	return ledger_end(l, r == 0 ? event_append(l, &ev) : -1);
 }
 
 /* Only a serial with a signing event and nothing after it may issue. */
@@ -417,20 +340,36 @@ issue_allowed(struct ledger *l, const struct ledger_issue *li)
 	return 0;
 }
 
+/* The events and the row of an issuance, under the write transaction. */
+static int
+issue_write(struct ledger *l, const struct ledger_issue *li,
+    struct ledger_event *ev, struct ledger_cert *lc)
+{
+	struct ledger_event	 wh;
+
+	if (issue_allowed(l, li) == -1 || event_append(l, ev) == -1)
+		return -1;
+	if (li->li_withheld) {
+		event_init(&wh, li->li_ca_id, EV_WITHHELD, li->li_serial);
+		if (ledger_cert_apply(lc, &wh) != 0)
+			return ledger_seterr(l, "out of memory");
+		if (event_append(l, &wh) == -1)
+			return -1;
+	}
+	return cert_insert(l, lc);
+}
+
 int
 ledger_issued(struct ledger *l, const struct ledger_issue *li)
 {
-	struct ledger_event	 ev, wh;
+	struct ledger_event	 ev;
 	struct ledger_cert	 lc;
 	char			 why[128];
-	int			 rc = -1;
+	int			 rc;
 
 	if (!ledger_serial_ok(li->li_serial) || li->li_profile == NULL)
 		return ledger_seterr(l, "issued: bad serial or profile");
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = li->li_ca_id;
-	ev.ev_kind = EV_ISSUED;
-	ev.ev_serial = li->li_serial;
+	event_init(&ev, li->li_ca_id, EV_ISSUED, li->li_serial);
 	ev.ev_profile = li->li_profile;
 	ev.ev_txid = li->li_txid == NULL ? "" : li->li_txid;
 	ev.ev_csr_hash = li->li_csr_hash == NULL ? "" : li->li_csr_hash;
@@ -440,26 +379,8 @@ ledger_issued(struct ledger *l, const struct ledger_issue *li)
 	ev.ev_derlen = li->li_derlen;
 	if (ledger_cert_expect(&ev, &lc, why, sizeof(why)) == -1)
 		return ledger_seterr(l, "issued %s: %s", li->li_serial, why);
-	memset(&wh, 0, sizeof(wh));
-	wh.ev_ca_id = li->li_ca_id;
-	wh.ev_kind = EV_WITHHELD;
-	wh.ev_serial = li->li_serial;
-	if (ledger_begin(l) == -1)
-		goto out;
-	if (issue_allowed(l, li) == -1 || event_append(l, &ev) == -1)
-		goto out;
-	if (li->li_withheld && ledger_cert_apply(&lc, &wh) != 0) {
-		ledger_seterr(l, "out of memory");
-		goto out;
-	}
-	if (li->li_withheld && event_append(l, &wh) == -1)
-		goto out;
-	if (cert_insert(l, &lc) == -1 || ledger_commit(l) == -1)
-		goto out;
-	rc = 0;
- out:
-	if (rc != 0)
-		ledger_rollback(l);
+	if ((rc = ledger_begin(l)) == 0)
+		rc = ledger_end(l, issue_write(l, li, &ev, &lc));
 	ledger_cert_free(&lc);
 	return rc;
 }
@@ -477,10 +398,7 @@ status_event(struct ledger *l, uint32_t ca_id, const char *serial,
 	int			 r, rc = -1;
 
 	memset(&lc, 0, sizeof(lc));
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = ca_id;
-	ev.ev_kind = kind;
-	ev.ev_serial = serial;
+	event_init(&ev, ca_id, kind, serial);
 	ev.ev_has_reason = ev.ev_has_rev_time = reason >= 0;
 	ev.ev_reason = reason;
 	ev.ev_rev_time = when;
@@ -502,13 +420,11 @@ status_event(struct ledger *l, uint32_t ca_id, const char *serial,
 			    "%s", serial, lc.lc_status, kind);
 		goto out;
 	}
-	if (event_append(l, &ev) == -1 || cert_update(l, &lc) == -1 ||
-	    ledger_commit(l) == -1)
+	if (event_append(l, &ev) == -1 || cert_update(l, &lc) == -1)
 		goto out;
 	rc = 0;
  out:
-	if (rc != 0)
-		ledger_rollback(l);
+	rc = ledger_end(l, rc);
 	ledger_cert_free(&lc);
 	return rc;
 }
@@ -548,10 +464,7 @@ ledger_abandon(struct ledger *l, uint32_t ca_id, const char *serial)
 
 	if (!ledger_serial_ok(serial))
 		return ledger_seterr(l, "abandon: bad serial");
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_ca_id = ca_id;
-	ev.ev_kind = EV_ABANDONED;
-	ev.ev_serial = serial;
+	event_init(&ev, ca_id, EV_ABANDONED, serial);
 	if (ledger_begin(l) == -1)
 		return -1;
 	if (serial_state(l, ca_id, serial, &ss) == -1)
@@ -561,13 +474,9 @@ ledger_abandon(struct ledger *l, uint32_t ca_id, const char *serial)
 		ledger_seterr(l, "serial %s has no pending signing", serial);
 		goto out;
 	}
-	if (event_append(l, &ev) == -1 || ledger_commit(l) == -1)
-		goto out;
-	rc = 0;
+	rc = event_append(l, &ev);
  out:
-	if (rc != 0)
-		ledger_rollback(l);
-	return rc;
+	return ledger_end(l, rc);
 }
 
 static void
@@ -586,18 +495,16 @@ orphans_free(struct orphan *o, size_t n)
 static int
 orphans_load(struct ledger *l, struct orphan **op, size_t *np)
 {
-	sqlite3_stmt	*st = NULL;
-	struct orphan	*o;
-	int		 r, rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(EV_SIGNING),
+	    LA_TEXT(EV_ISSUED), LA_TEXT(EV_ABANDONED) };
+	sqlite3_stmt		*st = NULL;
+	struct orphan		*o;
+	int			 r, rc = -1;
 
-	if (ledger_prepare(l, "SELECT s.ca_id, s.serial, s.owner FROM events s"
-	    " WHERE s.kind = ?1 AND s.serial IS NOT NULL AND NOT EXISTS"
-	    " (SELECT 1 FROM events e WHERE e.serial = s.serial"
-	    " AND e.kind IN (?2, ?3)) ORDER BY s.id", &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, EV_SIGNING) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, EV_ISSUED) != SQLITE_OK ||
-	    ledger_bind_text(st, 3, EV_ABANDONED) != SQLITE_OK)
+	if (ledger_query(l, "pending signings", "SELECT s.ca_id, s.serial,"
+	    " s.owner FROM events s WHERE s.kind = ?1 AND s.serial IS NOT NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.serial = s.serial"
+	    " AND e.kind IN (?2, ?3)) ORDER BY s.id", a, nitems(a), &st) == -1)
 		goto out;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((o = reallocarray(*op, *np + 1, sizeof(*o))) == NULL)
@@ -636,22 +543,16 @@ ledger_abandon_orphans(struct ledger *l, int (*alive)(const char *))
 	for (i = 0; i < n; i++) {
 		if (alive(o[i].o_owner) != 0)
 			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.ev_ca_id = o[i].o_ca_id;
-		ev.ev_kind = EV_ABANDONED;
-		ev.ev_serial = o[i].o_serial;
+		event_init(&ev, o[i].o_ca_id, EV_ABANDONED, o[i].o_serial);
 		ev.ev_owner = o[i].o_owner;
 		if (event_append(l, &ev) == -1)
 			goto out;
 		log_info("ledger: serial %s abandoned (owner %s is gone)",
 		    o[i].o_serial, o[i].o_owner);
 	}
-	if (ledger_commit(l) == -1)
-		goto out;
 	rc = 0;
  out:
-	if (rc != 0)
-		ledger_rollback(l);
+	rc = ledger_end(l, rc);
 	orphans_free(o, n);
 	return rc;
 }

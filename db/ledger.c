@@ -55,6 +55,8 @@ static const char *const migrations[] = {
 /* Why the last ledger_open failed: there is no handle to carry it. */
 static char	 open_err[1024] = "ledger not open";
 
+static int	 ledger_bind(sqlite3_stmt *, const struct ledger_arg *,
+		    size_t);
 static int	 ledger_pragmas(struct ledger *);
 static int	 ledger_wal(struct ledger *);
 static int	 ledger_int(struct ledger *, const char *, int64_t *);
@@ -89,6 +91,90 @@ ledger_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+/* Binds args to parameters 1..nargs; SQLite's code of the first failure. */
+static int
+ledger_bind(sqlite3_stmt *st, const struct ledger_arg *args, size_t nargs)
+{
+	const struct ledger_arg	*a;
+	size_t			 i;
+	int			 rc = SQLITE_OK;
+
+	for (i = 0; i < nargs && rc == SQLITE_OK; i++) {
+		a = &args[i];
+		if (a->la_type == SQLITE_INTEGER)
+			rc = sqlite3_bind_int64(st, (int)i + 1, a->la_int);
+		else if (a->la_type == SQLITE_TEXT)
+			rc = ledger_bind_text(st, (int)i + 1, a->la_ptr);
+		else if (a->la_type == SQLITE_BLOB)
+			rc = sqlite3_bind_blob64(st, (int)i + 1, a->la_ptr,
+			    a->la_len, SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_null(st, (int)i + 1);
+	}
+	return rc;
+}
+
+/*
+ * Prepares sql and binds args; a bind failure is named what.  The caller
+ * finalizes *st whatever this returns (it is NULL if prepare failed).
+ */
+int
+ledger_query(struct ledger *l, const char *what, const char *sql,
+    const struct ledger_arg *args, size_t nargs, sqlite3_stmt **st)
+{
+	if (ledger_prepare(l, sql, st) == -1)
+		return -1;
+	if (ledger_bind(*st, args, nargs) != SQLITE_OK)
+		return ledger_sqlerr(l, what);
+	return 0;
+}
+
+/* ledger_query, then one step: 0 with a row in *st, 1 no row, -1. */
+int
+ledger_row(struct ledger *l, const char *what, const char *sql,
+    const struct ledger_arg *args, size_t nargs, sqlite3_stmt **st)
+{
+	int	 r;
+
+	if (ledger_query(l, what, sql, args, nargs, st) == -1)
+		return -1;
+	if ((r = sqlite3_step(*st)) == SQLITE_ROW)
+		return 0;
+	return r == SQLITE_DONE ? 1 : ledger_sqlerr(l, what);
+}
+
+/* Runs a statement that answers no row (INSERT, UPDATE), start to end. */
+int
+ledger_run(struct ledger *l, const char *what, const char *sql,
+    const struct ledger_arg *args, size_t nargs)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1;
+
+	if (ledger_query(l, what, sql, args, nargs, &st) == 0)
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
+		    ledger_sqlerr(l, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs a query that must answer one row; v gets its first n columns. */
+int
+ledger_ints(struct ledger *l, const char *what, const char *sql,
+    const struct ledger_arg *args, size_t nargs, int64_t *v, size_t n)
+{
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+	int		 r;
+
+	if ((r = ledger_row(l, what, sql, args, nargs, &st)) == 1)
+		r = ledger_sqlerr(l, what);
+	for (i = 0; r == 0 && i < n; i++)
+		v[i] = sqlite3_column_int64(st, (int)i);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Runs constant SQL without parameters (pragmas, DDL, BEGIN, COMMIT). */
 int
 ledger_exec(struct ledger *l, const char *sql)
@@ -114,10 +200,17 @@ ledger_begin(struct ledger *l)
 	return ledger_exec(l, "BEGIN IMMEDIATE");
 }
 
+/*
+ * Ends the write transaction: commits if rc is 0, else rolls back.
+ * Returns rc, or -1 if the commit failed.
+ */
 int
-ledger_commit(struct ledger *l)
+ledger_end(struct ledger *l, int rc)
 {
-	return ledger_exec(l, "COMMIT");
+	if (rc == 0 && ledger_exec(l, "COMMIT") == 0)
+		return 0;
+	ledger_rollback(l);
+	return rc == 0 ? -1 : rc;
 }
 
 /* Ends a failed transaction, keeping the message of the first failure. */
@@ -135,6 +228,21 @@ ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (s == NULL)
 		return sqlite3_bind_null(st, i);
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/* Copies a blob column into *p (not NULL even if empty); -1 no memory. */
+int
+ledger_col_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *len)
+{
+	size_t	 n = (size_t)sqlite3_column_bytes(st, i);
+
+	*len = 0;
+	if ((*p = malloc(n + 1)) == NULL)
+		return -1;
+	if (n > 0)
+		memcpy(*p, sqlite3_column_blob(st, i), n);
+	*len = n;
+	return 0;
 }
 
 /* 1 if s is a serial as we store it: 1 to 20 octets of upper-case hex. */
@@ -193,24 +301,11 @@ ledger_wal(struct ledger *l)
 	return rc;
 }
 
-/* Runs a query that answers one integer. */
+/* Runs constant SQL that answers one integer; errors name the SQL. */
 static int
 ledger_int(struct ledger *l, const char *sql, int64_t *v)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
-
-	if (ledger_prepare(l, sql, &st) == -1)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		ledger_sqlerr(l, sql);
-		goto out;
-	}
-	*v = sqlite3_column_int64(st, 0);
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_ints(l, sql, sql, NULL, 0, v, 1);
 }
 
 /* Refuses a schema newer than ours, and a non-empty foreign database. */
@@ -242,21 +337,15 @@ ledger_check_version(struct ledger *l)
 static int
 ledger_migrate(struct ledger *l)
 {
-	int	 v;
+	int	 v, rc;
 
 	if (ledger_begin(l) == -1)
 		return -1;
 	if ((v = ledger_check_version(l)) == -1)
-		goto fail;
-	for (; v < LEDGER_VERSION; v++)
-		if (ledger_exec(l, migrations[v]) == -1)
-			goto fail;
-	if (ledger_commit(l) == -1)
-		goto fail;
-	return 0;
- fail:
-	ledger_rollback(l);
-	return -1;
+		return ledger_end(l, -1);
+	for (rc = 0; rc == 0 && v < LEDGER_VERSION; v++)
+		rc = ledger_exec(l, migrations[v]);
+	return ledger_end(l, rc);
 }
 
 int

@@ -11,6 +11,8 @@
 #define LEDGER_ERR_MAX	256
 #define LEDGER_BUSY_MS	10000
 
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct ledger {
 	sqlite3		*l_db;
 	int		 l_readonly;
@@ -48,20 +50,44 @@ struct ledger_event {
 #define EVENT_COLUMNS	"id, ts, ca_id, kind, serial, profile, txid, " \
 	"csr_hash, requester, dir_ids, reason, rev_time, owner, der, prev, hash"
 #define EVENT_NCOLUMNS	16
-#define CERT_COLUMNS	"id, ca_id, serial, subject, sans, key_fp, " \
-	"profile, requester, dir_ids, txid, csr_hash, not_before, not_after, " \
-	"status, rev_time, rev_reason, der"
+#define CERT_FIELDS	"ca_id, serial, subject, sans, key_fp, profile, " \
+	"requester, dir_ids, txid, csr_hash, not_before, not_after, status, " \
+	"rev_time, rev_reason, der"
+#define CERT_COLUMNS	"id, " CERT_FIELDS
+
+/* One value to bind to the next parameter; made with the LA_ macros. */
+struct ledger_arg {
+	int		 la_type;	/* SQLITE_INTEGER, TEXT, BLOB, NULL */
+	int64_t		 la_int;
+	const void	*la_ptr;	/* text or blob; NULL binds SQL NULL */
+	size_t		 la_len;	/* blob */
+};
+#define LA_INT(v)	{ .la_type = SQLITE_INTEGER, .la_int = (v) }
+#define LA_TEXT(s)	{ .la_type = SQLITE_TEXT, .la_ptr = (s) }
+#define LA_BLOB(p, n)	{ .la_type = SQLITE_BLOB, .la_ptr = (p), .la_len = (n) }
+/* The integer v if has, else SQL NULL. */
+#define LA_INT_IF(has, v) \
+	{ .la_type = (has) ? SQLITE_INTEGER : SQLITE_NULL, .la_int = (v) }
 
 /* ledger.c */
 int	 ledger_seterr(struct ledger *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 ledger_sqlerr(struct ledger *, const char *);
 int	 ledger_prepare(struct ledger *, const char *, sqlite3_stmt **);
+int	 ledger_query(struct ledger *, const char *, const char *,
+	    const struct ledger_arg *, size_t, sqlite3_stmt **);
+int	 ledger_row(struct ledger *, const char *, const char *,
+	    const struct ledger_arg *, size_t, sqlite3_stmt **);
+int	 ledger_run(struct ledger *, const char *, const char *,
+	    const struct ledger_arg *, size_t);
+int	 ledger_ints(struct ledger *, const char *, const char *,
+	    const struct ledger_arg *, size_t, int64_t *, size_t);
 int	 ledger_exec(struct ledger *, const char *);
 int	 ledger_begin(struct ledger *);
-int	 ledger_commit(struct ledger *);
+int	 ledger_end(struct ledger *, int);
 void	 ledger_rollback(struct ledger *);
 int	 ledger_bind_text(sqlite3_stmt *, int, const char *);
+int	 ledger_col_blob(sqlite3_stmt *, int, uint8_t **, size_t *);
 int	 ledger_serial_ok(const char *);
 
 /* hash.c */

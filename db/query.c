@@ -10,8 +10,6 @@
 #include "common.h"
 #include "ledger_int.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* CERT_COLUMNS, by name and by the storage type each must have. */
 static const struct {
 	const char	*cc_name;
@@ -30,7 +28,8 @@ static const struct {
 
 static int	 col_dup(sqlite3_stmt *, int, char **);
 static int	 cert_types(struct ledger *, sqlite3_stmt *);
-static int	 cert_one(struct ledger *, sqlite3_stmt *, struct ledger_cert *);
+static int	 cert_one(struct ledger *, const char *,
+		    const struct ledger_arg *, size_t, struct ledger_cert *);
 
 /* Copies a text column: 0, 1 if it holds a NUL byte, -1 out of memory. */
 static int
@@ -95,13 +94,8 @@ ledger_cert_load(struct ledger *l, sqlite3_stmt *st, struct ledger_cert *lc)
 	lc->lc_not_after = sqlite3_column_int64(st, 12);
 	lc->lc_rev_time = sqlite3_column_int64(st, 14);
 	lc->lc_rev_reason = sqlite3_column_int(st, 15);
-	lc->lc_derlen = (size_t)sqlite3_column_bytes(st, 16);
-	r = -1;
-	if ((lc->lc_der = malloc(lc->lc_derlen + 1)) == NULL)
-		goto fail;
-	if (lc->lc_derlen > 0)
-		memcpy(lc->lc_der, sqlite3_column_blob(st, 16), lc->lc_derlen);
-	return 0;
+	if ((r = ledger_col_blob(st, 16, &lc->lc_der, &lc->lc_derlen)) == 0)
+		return 0;
  fail:
 	if (r == 1)
 		ledger_seterr(l, "certificate row %lld: a text column holds "
@@ -131,40 +125,31 @@ ledger_cert_free(struct ledger_cert *lc)
 	memset(lc, 0, sizeof(*lc));
 }
 
-/* Steps a bound single-row query: 0 row read, 1 no row, -1 error. */
+/* Reads the first certificate row sql selects: 0, 1 no row, -1. */
 static int
-cert_one(struct ledger *l, sqlite3_stmt *st, struct ledger_cert *lc)
+cert_one(struct ledger *l, const char *sql, const struct ledger_arg *args,
+    size_t nargs, struct ledger_cert *lc)
 {
-	int	 r;
+	sqlite3_stmt	*st = NULL;
+	int		 r;
 
-	memset(lc, 0, sizeof(*lc));
-	if ((r = sqlite3_step(st)) == SQLITE_DONE)
-		return 1;
-	if (r != SQLITE_ROW)
-		return ledger_sqlerr(l, "certificate");
-	return ledger_cert_load(l, st, lc) == 0 ? 0 : -1;
+	if ((r = ledger_row(l, "certificate", sql, args, nargs, &st)) == 0 &&
+	    ledger_cert_load(l, st, lc) != 0)
+		r = -1;
+	sqlite3_finalize(st);
+	return r;
 }
 
 int
 ledger_cert_get(struct ledger *l, const char *serial, struct ledger_cert *lc)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(serial) };
 
 	memset(lc, 0, sizeof(*lc));
 	if (serial == NULL)
 		return 1;
-	if (ledger_prepare(l, "SELECT " CERT_COLUMNS " FROM certs"
-	    " WHERE serial = ?1", &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, serial) != SQLITE_OK) {
-		ledger_sqlerr(l, "bind");
-		goto out;
-	}
-	rc = cert_one(l, st, lc);
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return cert_one(l, "SELECT " CERT_COLUMNS " FROM certs"
+	    " WHERE serial = ?1", a, nitems(a), lc);
 }
 
 /* The newest certificate of ca_id for a SCEP transaction (replays). */
@@ -172,25 +157,14 @@ int
 ledger_cert_by_txid(struct ledger *l, uint32_t ca_id, const char *txid,
     struct ledger_cert *lc)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_INT(ca_id), LA_TEXT(txid) };
 
 	memset(lc, 0, sizeof(*lc));
 	if (txid == NULL || txid[0] == '\0')
 		return 1;
-	if (ledger_prepare(l, "SELECT " CERT_COLUMNS " FROM certs"
-	    " WHERE ca_id = ?1 AND txid = ?2 ORDER BY id DESC LIMIT 1",
-	    &st) == -1)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, ca_id) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, txid) != SQLITE_OK) {
-		ledger_sqlerr(l, "bind");
-		goto out;
-	}
-	rc = cert_one(l, st, lc);
- out:
-	sqlite3_finalize(st);
-	return rc;
+	return cert_one(l, "SELECT " CERT_COLUMNS " FROM certs"
+	    " WHERE ca_id = ?1 AND txid = ?2 ORDER BY id DESC LIMIT 1", a,
+	    nitems(a), lc);
 }
 
 /*
@@ -202,20 +176,16 @@ int
 ledger_cert_list(struct ledger *l, const char *status, int64_t after,
     int max, int (*cb)(void *, const struct ledger_cert *), void *arg)
 {
+	const struct ledger_arg	 a[] = { LA_INT(after),
+	    LA_TEXT(status == NULL ? "" : status), LA_INT(max) };
 	struct ledger_cert	 lc;
 	sqlite3_stmt		*st = NULL;
 	int			 c, r, rc = -1;
 
-	if (ledger_prepare(l, "SELECT " CERT_COLUMNS " FROM certs"
+	if (ledger_query(l, "bind", "SELECT " CERT_COLUMNS " FROM certs"
 	    " WHERE id > ?1 AND (?2 = '' OR status = ?2) ORDER BY id"
-	    " LIMIT ?3", &st) == -1)
+	    " LIMIT ?3", a, nitems(a), &st) == -1)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, status == NULL ? "" : status) !=
-	    SQLITE_OK || sqlite3_bind_int(st, 3, max) != SQLITE_OK) {
-		ledger_sqlerr(l, "bind");
-		goto out;
-	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ledger_cert_load(l, st, &lc) != 0)
 			goto out;
@@ -242,22 +212,14 @@ ledger_cert_list(struct ledger *l, const char *status, int64_t after,
 int
 ledger_serial_exists(struct ledger *l, const char *serial)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(serial) };
+	int64_t			 v;
 
-	if (ledger_prepare(l, "SELECT EXISTS (SELECT 1 FROM certs"
-	    " WHERE serial = ?1) OR EXISTS (SELECT 1 FROM events"
-	    " WHERE serial = ?1)", &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, serial) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		ledger_sqlerr(l, "serial lookup");
-		goto out;
-	}
-	rc = sqlite3_column_int(st, 0) != 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	if (ledger_ints(l, "serial lookup", "SELECT EXISTS (SELECT 1 FROM"
+	    " certs WHERE serial = ?1) OR EXISTS (SELECT 1 FROM events"
+	    " WHERE serial = ?1)", a, nitems(a), &v, 1) == -1)
+		return -1;
+	return v != 0;
 }
 
 /* The certificate last installed for (ca_id, role); 1 if none. */
@@ -265,35 +227,21 @@ int
 ledger_ca_cert(struct ledger *l, uint32_t ca_id, const char *role,
     uint8_t **der, size_t *derlen)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 r = SQLITE_ERROR, rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(EV_CA_INSTALLED),
+	    LA_INT(ca_id), LA_TEXT(role) };
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
 
 	*der = NULL;
 	*derlen = 0;
-	if (ledger_prepare(l, "SELECT der FROM events WHERE kind = ?1"
-	    " AND ca_id = ?2 AND profile = ?3 ORDER BY id DESC LIMIT 1",
-	    &st) == -1)
-		goto out;
-	if (ledger_bind_text(st, 1, EV_CA_INSTALLED) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, ca_id) != SQLITE_OK ||
-	    ledger_bind_text(st, 3, role) != SQLITE_OK ||
-	    ((r = sqlite3_step(st)) != SQLITE_ROW && r != SQLITE_DONE)) {
-		ledger_sqlerr(l, "CA certificate");
-		goto out;
-	}
-	rc = 1;
-	if (r == SQLITE_DONE || sqlite3_column_type(st, 0) != SQLITE_BLOB ||
-	    (*derlen = (size_t)sqlite3_column_bytes(st, 0)) == 0)
-		goto out;
-	rc = -1;
-	if ((*der = malloc(*derlen)) == NULL) {
-		*derlen = 0;
-		ledger_seterr(l, "out of memory");
-		goto out;
-	}
-	memcpy(*der, sqlite3_column_blob(st, 0), *derlen);
-	rc = 0;
- out:
+	if ((rc = ledger_row(l, "CA certificate", "SELECT der FROM events"
+	    " WHERE kind = ?1 AND ca_id = ?2 AND profile = ?3"
+	    " ORDER BY id DESC LIMIT 1", a, nitems(a), &st)) == 0 &&
+	    (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, 0) == 0))
+		rc = 1;
+	if (rc == 0 && ledger_col_blob(st, 0, der, derlen) == -1)
+		rc = ledger_seterr(l, "out of memory");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -302,35 +250,25 @@ ledger_ca_cert(struct ledger *l, uint32_t ca_id, const char *role,
 int
 ledger_counts(struct ledger *l, struct ledger_counts *lt)
 {
-	static const char *const st_names[4] = { ST_VALID, ST_REVOKED,
-	    ST_HOLD, ST_WITHHELD };
-	sqlite3_stmt	*st = NULL;
-	int		 i, rc = -1;
+	const struct ledger_arg	 a[] = { LA_TEXT(ST_VALID),
+	    LA_TEXT(ST_REVOKED), LA_TEXT(ST_HOLD), LA_TEXT(ST_WITHHELD) };
+	int64_t			 v[6];
 
 	memset(lt, 0, sizeof(*lt));
-	if (ledger_prepare(l, "SELECT"
+	if (ledger_ints(l, "counts", "SELECT"
 	    " (SELECT count(*) FROM certs WHERE status = ?1),"
 	    " (SELECT count(*) FROM certs WHERE status = ?2),"
 	    " (SELECT count(*) FROM certs WHERE status = ?3),"
 	    " (SELECT count(*) FROM certs WHERE status = ?4),"
 	    " (SELECT count(*) FROM events),"
-	    " (SELECT coalesce(max(event_id), 0) FROM checkpoints)", &st) == -1)
-		goto out;
-	for (i = 0; i < 4; i++)
-		if (ledger_bind_text(st, i + 1, st_names[i]) != SQLITE_OK)
-			break;
-	if (i < 4 || sqlite3_step(st) != SQLITE_ROW) {
-		ledger_sqlerr(l, "counts");
-		goto out;
-	}
-	lt->lt_valid = (uint64_t)sqlite3_column_int64(st, 0);
-	lt->lt_revoked = (uint64_t)sqlite3_column_int64(st, 1);
-	lt->lt_hold = (uint64_t)sqlite3_column_int64(st, 2);
-	lt->lt_withheld = (uint64_t)sqlite3_column_int64(st, 3);
-	lt->lt_events = (uint64_t)sqlite3_column_int64(st, 4);
-	lt->lt_checkpoint_event = (uint64_t)sqlite3_column_int64(st, 5);
-	rc = 0;
- out:
-	sqlite3_finalize(st);
-	return rc;
+	    " (SELECT coalesce(max(event_id), 0) FROM checkpoints)", a,
+	    nitems(a), v, nitems(v)) == -1)
+		return -1;
+	lt->lt_valid = (uint64_t)v[0];
+	lt->lt_revoked = (uint64_t)v[1];
+	lt->lt_hold = (uint64_t)v[2];
+	lt->lt_withheld = (uint64_t)v[3];
+	lt->lt_events = (uint64_t)v[4];
+	lt->lt_checkpoint_event = (uint64_t)v[5];
+	return 0;
 }

@@ -19,8 +19,6 @@
 #include "common.h"
 #include "ledger_int.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* A checkpoint as stored. */
 struct vcp {
 	int64_t		 cp_id;
@@ -105,8 +103,9 @@ static int	 cmp_int(struct verify *, const char *, const char *, int64_t,
 static int	 cert_compare(struct verify *, const struct ledger_cert *,
 		    const struct ledger_cert *);
 static int	 verify_certs(struct verify *);
-static int	 verify_first(struct verify *, const char *, int64_t *,
-		    char *, char *);
+static int	 verify_first(struct verify *, const char *,
+		    const struct ledger_arg *, size_t, int64_t *, char *,
+		    char *);
 static int	 verify_rows(struct verify *);
 static void	 verify_free(struct verify *);
 
@@ -239,11 +238,8 @@ checkpoint_add(struct verify *v, sqlite3_stmt *st)
 	cp->cp_ca_id = sqlite3_column_int64(st, 1);
 	cp->cp_event = sqlite3_column_int64(st, 2);
 	memcpy(cp->cp_hash, sqlite3_column_blob(st, 3), LEDGER_HASH_LEN);
-	cp->cp_siglen = (size_t)sqlite3_column_bytes(st, 4);
-	if ((cp->cp_sig = malloc(cp->cp_siglen + 1)) == NULL)
+	if (ledger_col_blob(st, 4, &cp->cp_sig, &cp->cp_siglen) == -1)
 		return vnomem(v);
-	if (cp->cp_siglen > 0)
-		memcpy(cp->cp_sig, sqlite3_column_blob(st, 4), cp->cp_siglen);
 	return 0;
 }
 
@@ -573,54 +569,41 @@ verify_certs(struct verify *v)
  * disagreement: 1 with its values copied, 0 if no row, -1.
  */
 static int
-verify_first(struct verify *v, const char *sql, int64_t *id, char *kind,
-    char *serial)
+verify_first(struct verify *v, const char *sql, const struct ledger_arg *args,
+    size_t nargs, int64_t *id, char *kind, char *serial)
 {
 	sqlite3_stmt	*st = NULL;
-	int		 r, rc = -1;
+	int		 r;
 
-	if (ledger_prepare(v->v_l, sql, &st) == -1)
-		return verr(v);
-	if (sqlite3_bind_parameter_count(st) == 2 &&
-	    (ledger_bind_text(st, 1, EV_SIGNING) != SQLITE_OK ||
-	    ledger_bind_text(st, 2, EV_ABANDONED) != SQLITE_OK))
-		r = SQLITE_ERROR;
-	else
-		r = sqlite3_step(st);
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		ledger_sqlerr(v->v_l, "verify");
-		rc = verr(v);
-		goto out;
-	}
-	rc = r == SQLITE_ROW;
-	if (rc == 1) {
+	if ((r = ledger_row(v->v_l, "verify", sql, args, nargs, &st)) == 0) {
 		*id = sqlite3_column_int64(st, 0);
 		snprintf(kind, 32, "%s", sqlite3_column_text(st, 1));
 		snprintf(serial, SERIAL_HEX_MAX, "%s",
 		    sqlite3_column_text(st, 2));
 	}
- out:
 	sqlite3_finalize(st);
-	return rc;
+	return r == -1 ? verr(v) : r == 0;
 }
 
 /* Rows sharing a serial, and events of a serial that has no row. */
 static int
 verify_rows(struct verify *v)
 {
-	char	 kind[32], serial[SERIAL_HEX_MAX];
-	int64_t	 id;
-	int	 r;
+	const struct ledger_arg	 a[] = { LA_TEXT(EV_SIGNING),
+	    LA_TEXT(EV_ABANDONED) };
+	char			 kind[32], serial[SERIAL_HEX_MAX];
+	int64_t			 id;
+	int			 r;
 
 	if ((r = verify_first(v, "SELECT 0, '', serial FROM certs"
-	    " GROUP BY serial HAVING count(*) > 1 LIMIT 1", &id, kind,
+	    " GROUP BY serial HAVING count(*) > 1 LIMIT 1", NULL, 0, &id, kind,
 	    serial)) != 0)
 		return r == 1 ? vfail(v, "certificate %s: more than one row",
 		    serial) : -1;
 	if ((r = verify_first(v, "SELECT id, kind, serial FROM events e"
 	    " WHERE serial IS NOT NULL AND kind NOT IN (?1, ?2) AND"
 	    " NOT EXISTS (SELECT 1 FROM certs c WHERE c.serial = e.serial)"
-	    " ORDER BY id LIMIT 1", &id, kind, serial)) != 0)
+	    " ORDER BY id LIMIT 1", a, nitems(a), &id, kind, serial)) != 0)
 		return r == 1 ? vfail(v, "event %lld (%s %s): certificate "
 		    "%s has no row", (long long)id, kind, serial, serial) : -1;
 	return 0;

@@ -14,11 +14,14 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include <openssl/crypto.h>
+
 #include "common.h"
 #include "config.h"
 #include "frontend.h"
 #include "ipc.h"
 #include "privdrop.h"
+#include "sandbox.h"
 
 #define SIGNER_CONNS_MAX	64
 
@@ -97,9 +100,13 @@ main(int argc, char *argv[])
 	    (base = event_base_new()) == NULL ||
 	    http_init(base, &cf, FRONT_FD_HTTP) == -1)
 		return 1;
+	/* OpenSSL reads its configuration now: the jail has none. */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 0)
+		fatalx("OPENSSL_init_crypto");
 	evutil_secure_rng_init();
 	privdrop(uid, gid, cf.cf_chroot);
 	privdrop_limits();
+	sandbox_enter(SANDBOX_FRONTEND);
 	term = evsignal_new(base, SIGTERM, on_term, base);
 	evsignal_add(term, NULL);
 	log_info("ready: %d signer connection(s)", nsigner);

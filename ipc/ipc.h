@@ -47,7 +47,36 @@ enum ipc_type {
 	IPC_ANS_CACERT = 117,		/* bytes PEM chain, CA first */
 	IPC_REQ_CHECKPOINT = 118,	/* (empty) */
 	IPC_ANS_CHECKPOINT = 119,	/* u64 event id signed */
+	IPC_REQ_UNWRAP = 120,		/* u32 padding (IPC_PAD_*), u32 oaep
+					   digest NID (0 = SHA-1), bytes
+					   recipient issuerAndSerialNumber
+					   DER, bytes encryptedKey, u32 keylen */
+	IPC_ANS_UNWRAP = 121,		/* bytes cek (keylen bytes; random on
+					   any failure: implicit rejection) */
+	IPC_REQ_CERTREP = 122,		/* str txid, bytes recipient nonce,
+					   bytes requester certificate DER,
+					   u32 cipher NID, u32 digest NID,
+					   u32 pkiStatus, u32 failInfo,
+					   str serial ("" unless SUCCESS) */
+	IPC_ANS_CERTREP = 123,		/* bytes CertRep DER */
+	IPC_REQ_RACERTS = 124,		/* (empty) */
+	IPC_ANS_RACERTS = 125,		/* bytes degenerate certs-only
+					   SignedData DER: RA, CA, root */
 };
+
+/* Key transport paddings for IPC_REQ_UNWRAP. */
+#define IPC_PAD_PKCS1	1
+#define IPC_PAD_OAEP	2
+
+/* SCEP pkiStatus and failInfo (RFC 8894 3.2.1.3-4). */
+#define SCEP_SUCCESS		0
+#define SCEP_FAILURE		2
+#define SCEP_PENDING		3
+#define SCEP_BAD_ALG		0
+#define SCEP_BAD_MESSAGE_CHECK	1
+#define SCEP_BAD_REQUEST	2
+#define SCEP_BAD_TIME		3
+#define SCEP_BAD_CERT_ID	4
 
 /* Error codes carried by IPC_ANS_ERROR. */
 enum ipc_err {

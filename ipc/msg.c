@@ -265,6 +265,12 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_CACERT:	return "ANS_CACERT";
 	case IPC_REQ_CHECKPOINT: return "REQ_CHECKPOINT";
 	case IPC_ANS_CHECKPOINT: return "ANS_CHECKPOINT";
+	case IPC_REQ_UNWRAP:	return "REQ_UNWRAP";
+	case IPC_ANS_UNWRAP:	return "ANS_UNWRAP";
+	case IPC_REQ_CERTREP:	return "REQ_CERTREP";
+	case IPC_ANS_CERTREP:	return "ANS_CERTREP";
+	case IPC_REQ_RACERTS:	return "REQ_RACERTS";
+	case IPC_ANS_RACERTS:	return "ANS_RACERTS";
 	default:		return "unknown";
 	}
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "privdrop.h"
+#include "sandbox.h"
 
 /* Proves the channel to the signer works before declaring ready. */
 static int
@@ -58,6 +59,7 @@ main(int argc, char *argv[])
 		return 1;
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
+	sandbox_enter(SANDBOX_VALIDATOR);
 	signal(SIGPIPE, SIG_IGN);
 	if (signer_ping(&cf) == -1)
 		return 1;

@@ -53,6 +53,13 @@ if [ "$(id -u)" = 0 ]; then
 	check "the frontend is jailed in the empty chroot" sh -c 'test "$(readlink /proc/$0/root)" = "$1"' "$(pid_of keyward-frontend)" "$STATE/empty"
 	check "no child keeps capabilities" sh -c 'for p in $(pgrep -f "keyward-[a-z]* -c $0"); do grep -q "^CapEff:.*0000000000000000" /proc/$p/status || exit 1; done' "$CONF"
 	check "no child may gain privileges" sh -c 'for p in $(pgrep -f "keyward-[a-z]* -c $0"); do grep -q "^NoNewPrivs:.*1" /proc/$p/status || exit 1; done' "$CONF"
+	# Mode 2 is a seccomp filter; sanitizer builds run without one.
+	sc=2; sc_what="runs under its seccomp filter"
+	[ -n "${KEYWARD_SANITIZERS:-}" ] && { sc=0; sc_what="runs without seccomp (sanitizer build)"; }
+	check "each child $sc_what" sh -c 'for c in signer validator frontend; do
+		s=/proc/$(pgrep -f "keyward-$c -c $1" | head -1)/status
+		grep -q "^Seccomp:[[:space:]]*$0\$" "$s" || { echo "keyward-$c:"; grep "^Seccomp" "$s"; exit 1; }
+	    done' "$sc" "$CONF"
 else
 	check "unprivileged start is reported" grep -q "every child runs as this user" "$T/keyward.log"
 fi

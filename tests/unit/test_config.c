@@ -287,24 +287,28 @@ test_long_line(void **state)
 	assert_one_line();
 }
 
+/* Loading text as file name fails with exactly "PATH: msg". */
+static void
+assert_refused(const char *name, const char *text, const char *msg)
+{
+	char		 want[512];
+	const char	*path = write_conf(name, text);
+	struct conf	 cf;
+
+	assert_int_equal(load(path, &cf), -1);
+	snprintf(want, sizeof(want), "%s: %s\n", path, msg);
+	assert_string_equal(errbuf, want);
+}
+
 static void
 test_missing_required(void **state)
 {
-	char		 want[512];
-	const char	*path;
 	struct conf	 cf;
 
-	path = write_conf("nosubject.conf", "[token]\npin_file = /x/pin\n");
-	assert_int_equal(load(path, &cf), -1);
-	snprintf(want, sizeof(want), "%s: [ca] subject is required\n", path);
-	assert_string_equal(errbuf, want);
-
-	path = write_conf("nopin.conf", "[ca]\nsubject = CN=x\n");
-	assert_int_equal(load(path, &cf), -1);
-	snprintf(want, sizeof(want), "%s: [token] pin_file is required\n",
-	    path);
-	assert_string_equal(errbuf, want);
-
+	assert_refused("nosubject.conf", "[token]\npin_file = /x/pin\n",
+	    "[ca] subject is required");
+	assert_refused("nopin.conf", "[ca]\nsubject = CN=x\n",
+	    "[token] pin_file is required");
 	assert_int_equal(load("/nonexistent/keyward.conf", &cf), -1);
 	assert_non_null(strstr(errbuf, "/nonexistent/keyward.conf: "));
 	assert_one_line();

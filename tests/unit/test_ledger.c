@@ -264,6 +264,19 @@ install_ca(struct ledger *l)
 	    keys.k_cadelen), 0);
 }
 
+/* An issued event of CA 1, profile device, for serial and der. */
+static void
+issue_init(struct ledger_issue *li, const char *serial, const uint8_t *der,
+    size_t len)
+{
+	memset(li, 0, sizeof(*li));
+	li->li_ca_id = 1;
+	li->li_serial = serial;
+	li->li_profile = "device";
+	li->li_der = der;
+	li->li_derlen = len;
+}
+
 /* signing then issued, as the signer does; returns ledger_issued's code. */
 static int
 issue(struct ledger *l, const char *serial, const char *txid, int withheld)
@@ -275,16 +288,11 @@ issue(struct ledger *l, const char *serial, const char *txid, int withheld)
 
 	assert_int_equal(ledger_signing(l, 1, serial, "device", "1:alive"), 0);
 	der = ee_der(serial, "dev", "DNS:dev.example", &len);
-	memset(&li, 0, sizeof(li));
-	li.li_ca_id = 1;
-	li.li_serial = serial;
-	li.li_profile = "device";
+	issue_init(&li, serial, der, len);
 	li.li_txid = txid;
 	li.li_csr_hash = "AB12";
 	li.li_requester = "scep";
 	li.li_dir_ids = "intune:42";
-	li.li_der = der;
-	li.li_derlen = len;
 	li.li_withheld = withheld;
 	r = ledger_issued(l, &li);
 	OPENSSL_free(der);
@@ -505,12 +513,7 @@ test_duplicate_serial_refused(void **state)
 	    -1);
 	/* ...and so is a second issued event for it. */
 	der = ee_der(SER_A, "other", NULL, &len);
-	memset(&li, 0, sizeof(li));
-	li.li_ca_id = 1;
-	li.li_serial = SER_A;
-	li.li_profile = "device";
-	li.li_der = der;
-	li.li_derlen = len;
+	issue_init(&li, SER_A, der, len);
 	assert_int_equal(ledger_issued(f->f_l, &li), -1);
 	assert_non_null(strstr(ledger_errmsg(f->f_l), "already"));
 	OPENSSL_free(der);
@@ -529,12 +532,7 @@ test_issue_needs_signing_and_matching_serial(void **state)
 	size_t			 len;
 
 	der = ee_der(SER_A, "dev", NULL, &len);
-	memset(&li, 0, sizeof(li));
-	li.li_ca_id = 1;
-	li.li_serial = SER_A;
-	li.li_profile = "device";
-	li.li_der = der;
-	li.li_derlen = len;
+	issue_init(&li, SER_A, der, len);
 	/* No signing event: rule 3 says signing comes first. */
 	assert_int_equal(ledger_issued(f->f_l, &li), -1);
 	assert_int_equal(nevents(f->f_l), 0);
@@ -620,6 +618,7 @@ test_abandon_orphans(void **state)
 	struct fixture		*f = *state;
 	struct ledger_issue	 li;
 	uint8_t			*der;
+	size_t			 len;
 	uint64_t		 n;
 
 	assert_int_equal(ledger_signing(f->f_l, 1, SER_A, "device", "9:dead"),
@@ -636,11 +635,8 @@ test_abandon_orphans(void **state)
 	assert_int_equal(ledger_abandon_orphans(f->f_l, alive), 0);
 	assert_int_equal(nevents(f->f_l), n + 1);
 	/* An abandoned serial can no longer be issued. */
-	memset(&li, 0, sizeof(li));
-	li.li_ca_id = 1;
-	li.li_serial = SER_A;
-	li.li_profile = "device";
-	li.li_der = der = ee_der(SER_A, "dev", NULL, &li.li_derlen);
+	der = ee_der(SER_A, "dev", NULL, &len);
+	issue_init(&li, SER_A, der, len);
 	assert_int_equal(ledger_issued(f->f_l, &li), -1);
 	assert_non_null(strstr(ledger_errmsg(f->f_l), "abandoned"));
 	OPENSSL_free(der);
@@ -649,6 +645,16 @@ test_abandon_orphans(void **state)
 	assert_int_equal(ledger_abandon(f->f_l, 1, SER_B), 1);
 	assert_int_equal(ledger_abandon(f->f_l, 1, SER_C), 1);
 	assert_int_equal(nevents(f->f_l), n + 2);
+}
+
+/* verify finds the tampering and names it as want. */
+static void
+assert_verify_finds(struct ledger *l, const char *want)
+{
+	char	 err[256];
+
+	assert_int_equal(ledger_verify(l, err, sizeof(err)), 1);
+	assert_string_equal(err, want);
 }
 
 static void
@@ -714,45 +720,40 @@ static void
 test_verify_detects_changed_event(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
 
 	build(f->f_l);
 	drop_triggers(f->f_path);
 	assert_int_equal(db_exec(f->f_path, "UPDATE events SET requester ="
 	    " 'mallory' WHERE id = 3"), SQLITE_OK);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "event 3 (issued " SER_A "): hash does not "
-	    "match its contents");
+	assert_verify_finds(f->f_l, "event 3 (issued " SER_A "): hash does "
+	    "not match its contents");
 }
 
 static void
 test_verify_detects_changed_cert_column(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
+	const char	*want = "certificate " SER_B ": column status is "
+	    "'valid', events say 'revoked'";
 
 	build(f->f_l);
 	drop_triggers(f->f_path);
 	assert_int_equal(db_exec(f->f_path, "UPDATE certs SET status = 'valid'"
 	    " WHERE serial = '" SER_B "'"), SQLITE_OK);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "certificate " SER_B ": column status is "
-	    "'valid', events say 'revoked'");
-	assert_string_equal(ledger_errmsg(f->f_l), err);
+	assert_verify_finds(f->f_l, want);
+	assert_string_equal(ledger_errmsg(f->f_l), want);
 }
 
 static void
 test_verify_detects_deleted_cert_row(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
 
 	build(f->f_l);
 	drop_triggers(f->f_path);
 	assert_int_equal(db_exec(f->f_path, "DELETE FROM certs"
 	    " WHERE serial = '" SER_A "'"), SQLITE_OK);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "event 3 (issued " SER_A "): certificate "
+	assert_verify_finds(f->f_l, "event 3 (issued " SER_A "): certificate "
 	    SER_A " has no row");
 }
 
@@ -760,7 +761,6 @@ static void
 test_verify_detects_row_without_events(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
 
 	build(f->f_l);
 	assert_int_equal(db_exec(f->f_path, "INSERT INTO certs (ca_id, serial,"
@@ -769,9 +769,8 @@ test_verify_detects_row_without_events(void **state)
 	    " '" SER_C "', subject, sans, key_fp, profile, requester, dir_ids,"
 	    " txid, csr_hash, not_before, not_after, status, der FROM certs"
 	    " WHERE serial = '" SER_A "'"), SQLITE_OK);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "certificate " SER_C ": row present, but no "
-	    "issued event");
+	assert_verify_finds(f->f_l, "certificate " SER_C ": row present, but "
+	    "no issued event");
 }
 
 /* Flips one bit in the middle of the first checkpoint's signature. */
@@ -805,14 +804,12 @@ static void
 test_verify_detects_forged_checkpoint(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
 
 	build(f->f_l);
 	drop_triggers(f->f_path);
 	flip_sig_bit(f->f_path);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "checkpoint 1 (event 6): signature does not "
-	    "verify with the CA 1 certificate");
+	assert_verify_finds(f->f_l, "checkpoint 1 (event 6): signature does "
+	    "not verify with the CA 1 certificate");
 }
 
 /* What an attacker does next: change an event and rehash the chain. */
@@ -870,7 +867,6 @@ static void
 test_verify_detects_rehashed_chain(void **state)
 {
 	struct fixture	*f = *state;
-	char		 err[256];
 
 	build(f->f_l);
 	drop_triggers(f->f_path);
@@ -879,14 +875,13 @@ test_verify_detects_rehashed_chain(void **state)
 	    "UPDATE certs SET status = 'valid', rev_time = 0,"
 	    " rev_reason = -1 WHERE serial = '" SER_B "'"), SQLITE_OK);
 	rehash_chain(f->f_path);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "checkpoint 1: event 6 is not in the ledger");
+	assert_verify_finds(f->f_l, "checkpoint 1: event 6 is not in the "
+	    "ledger");
 	/* Same with an event appended to take the place of the old one. */
 	assert_int_equal(ledger_revoke(f->f_l, 1, SER_A, 6, NB), 0);
 	rehash_chain(f->f_path);
-	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 1);
-	assert_string_equal(err, "checkpoint 1 (event 6): signed head hash "
-	    "does not match the chain");
+	assert_verify_finds(f->f_l, "checkpoint 1 (event 6): signed head "
+	    "hash does not match the chain");
 }
 
 /* Several workers append to one ledger; the chain stays one chain. */

@@ -1,0 +1,127 @@
+/*
+ * scep.h: SCEP PKIOperation decoding and parsing for the frontend (RFC
+ * 8894).  Pure functions, no I/O: the HTTP layer hands over the bytes, the
+ * signer is reached only through the unwrap callback.
+ */
+#ifndef KEYWARD_SCEP_H
+#define KEYWARD_SCEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#define SCEP_B64_MAX	(64 * 1024)	/* base64 characters of one message */
+#define SCEP_DER_MAX	(64 * 1024)	/* pkiMessage DER */
+#define SCEP_TXID_MAX	128		/* transactionID characters */
+#define SCEP_NONCE_MAX	64		/* senderNonce bytes */
+#define SCEP_EK_MAX	1024		/* encryptedKey: RSA up to 8192 bits */
+#define SCEP_IAS_MAX	2048		/* recipient issuerAndSerialNumber */
+#define SCEP_CEK_MAX	32		/* AES-256 */
+
+/* messageType values (RFC 8894 3.2.1.2). */
+#define SCEP_MT_CERTREP		3
+#define SCEP_MT_RENEWALREQ	17
+#define SCEP_MT_PKCSREQ		19
+#define SCEP_MT_CERTPOLL	20
+#define SCEP_MT_GETCERT		21
+#define SCEP_MT_GETCRL		22
+
+/* What the caller answers (zero is not OK, so a blank request fails). */
+enum scep_result {
+	SCEP_R_HTTP400,		/* nothing to address a CertRep to */
+	SCEP_R_OK,		/* sr_* filled for the message type */
+	SCEP_R_FAIL,		/* CertRep FAILURE with sr_fail_info */
+	SCEP_R_INTERNAL,	/* our fault (memory, signer): HTTP 500/503 */
+	SCEP_R__MAX
+};
+
+/* Which check failed; scep_err_name() gives a short name for the log. */
+enum scep_err {
+	SCEP_E_NONE,
+	SCEP_E_INTERNAL,	/* allocation or library failure */
+	SCEP_E_DER,		/* not one whole ContentInfo, or too large */
+	SCEP_E_STRUCTURE,	/* not SignedData/id-data with one signer */
+	SCEP_E_SIGNER_CERT,	/* signer certificate not embedded */
+	SCEP_E_ATTR,		/* transactionID/senderNonce/type unusable */
+	SCEP_E_SIGNATURE,	/* CMS_verify failed: badMessageCheck */
+	SCEP_E_DIGEST,		/* digest not accepted: badAlg */
+	SCEP_E_TIME,		/* signingTime skew: badTime */
+	SCEP_E_TYPE,		/* messageType not served: badRequest */
+	SCEP_E_ENVELOPE,	/* pkcsPKIEnvelope missing or malformed */
+	SCEP_E_KEYTRANS,	/* key transport not accepted: badAlg */
+	SCEP_E_CIPHER,		/* content cipher not accepted: badAlg */
+	SCEP_E_UNWRAP,		/* the unwrap callback failed */
+	SCEP_E_DECRYPT,		/* padding or plaintext: badMessageCheck */
+	SCEP_E_CSR,		/* CSR too large or without usable key */
+	SCEP_E_CSR_SIG,		/* CSR self-signature wrong: badRequest */
+	SCEP_E__MAX
+};
+
+/* Per-CA acceptance policy. */
+struct scep_policy {
+	int		 sp_legacy;	/* accept single DES and MD5 */
+	long		 sp_max_skew;	/* signingTime seconds; 0 = no check */
+	time_t		 sp_now;	/* 0 = time(NULL); tests pin it */
+};
+
+/*
+ * A parsed request.  Whatever the result, sr_txid, sr_nonce and sr_signer
+ * hold what was recovered; SCEP_R_FAIL implies all three are set.
+ */
+struct scep_req {
+	enum scep_result sr_result;
+	enum scep_err	 sr_err;
+	int		 sr_fail_info;	/* SCEP_BAD_* (ipc.h) when FAIL */
+	char		 sr_reason[160];	/* log only, never the client */
+
+	int		 sr_type;	/* messageType, -1 if unreadable */
+	char		 sr_txid[SCEP_TXID_MAX + 1];	/* "" if none */
+	uint8_t		 sr_nonce[SCEP_NONCE_MAX];
+	size_t		 sr_noncelen;	/* 0 if none */
+	X509		*sr_signer;	/* requester certificate (own ref) */
+	int		 sr_digest;	/* digest NID, 0 if not accepted */
+	int		 sr_cipher;	/* cipher NID, 0 if not accepted */
+	int		 sr_keytrans;	/* IPC_PAD_*, 0 if not read */
+
+	/* PKCSReq, RenewalReq (sr_csr alone on SCEP_E_CSR*, for the log) */
+	uint8_t		*sr_csr_der;	/* exactly the decrypted messageData */
+	size_t		 sr_csr_len;
+	X509_REQ	*sr_csr;
+	/* CertPoll: issuer + subject; GetCert, GetCRL: issuer + serial */
+	X509_NAME	*sr_issuer;
+	X509_NAME	*sr_subject;
+	ASN1_INTEGER	*sr_serial;
+};
+
+/*
+ * Asks the signer to decrypt encryptedKey with the RA key named by the
+ * recipient issuerAndSerialNumber.  pad is IPC_PAD_PKCS1 or IPC_PAD_OAEP,
+ * oaep_md_nid the OAEP (and MGF1) digest, 0 with PKCS#1.  Returns 0 with
+ * keylen bytes in cek (random bytes when the key did not decrypt), -1 if
+ * the signer could not be asked.
+ */
+typedef int	(*scep_unwrap_fn)(void *arg, int pad, int oaep_md_nid,
+		    const uint8_t *ias_der, size_t ias_len, const uint8_t *ek,
+		    size_t eklen, size_t keylen, uint8_t *cek);
+
+/* scep_decode.c */
+/* GET message= value (still percent-encoded) into malloc'd DER. */
+int	scep_query_decode(const char *raw_query_value, uint8_t **der,
+	    size_t *len);
+/* POST body into malloc'd DER: copied if DER, decoded if base64 text. */
+int	scep_body_decode(const uint8_t *body, size_t bodylen, uint8_t **der,
+	    size_t *len);
+
+/* scep_parse.c */
+/* Loads OpenSSL's legacy provider (DES-CBC); call before the sandbox. */
+int	scep_legacy_load(void);
+/* Fills out (always; free with scep_req_free); 0 if SCEP_R_OK, else -1. */
+int	scep_parse(const uint8_t *der, size_t len,
+	    const struct scep_policy *pol, scep_unwrap_fn unwrap, void *arg,
+	    struct scep_req *out);
+void	scep_req_free(struct scep_req *);
+const char *scep_err_name(enum scep_err);
+
+#endif
