@@ -12,6 +12,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/rand.h>
 
+#include "common.h"
 #include "ipc.h"
 #include "signer.h"
 #include "x509util.h"
@@ -25,7 +26,6 @@
 #define OID_TRANSACTION_ID	"2.16.840.1.113733.1.9.7"
 #define MSG_CERTREP		"3"
 
-static int	printable(const char *);
 static int	certs_only(STACK_OF(X509) *, uint8_t **, size_t *);
 static int	cms_der(CMS_ContentInfo *, uint8_t **, size_t *, char *,
 		    size_t);
@@ -44,64 +44,14 @@ static int	certrep_sign(const struct certrep_in *, X509 *, EVP_PKEY *,
 		    size_t *, char *, size_t);
 
 int
-certrep_cipher_ok(int nid, int legacy)
-{
-	switch (nid) {
-	case NID_aes_128_cbc:
-	case NID_aes_192_cbc:
-	case NID_aes_256_cbc:
-	case NID_des_ede3_cbc:
-		return 1;
-	case NID_des_cbc:
-		return legacy != 0;	/* RFC 8894 2.9 forbids it */
-	default:
-		return 0;
-	}
-}
-
-int
-certrep_digest_ok(int nid, int legacy)
-{
-	switch (nid) {
-	case 0:
-	case NID_sha1:
-	case NID_sha224:
-	case NID_sha256:
-	case NID_sha384:
-	case NID_sha512:
-		return 1;
-	case NID_md5:
-		return legacy != 0;
-	default:
-		return 0;
-	}
-}
-
-/* 1 if s is a non-empty PrintableString we may echo (X.680 41.4). */
-static int
-printable(const char *s)
-{
-	static const char	 extra[] = " '()+,-./:=?";
-	size_t			 i, len = strlen(s);
-
-	if (len == 0 || len > CERTREP_TXID_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    strchr(extra, s[i]) != NULL))
-			return 0;
-	return 1;
-}
-
-int
 certrep_check(const struct certrep_in *in, char *why, size_t whylen)
 {
 	EVP_PKEY	*pub = NULL;
 	int		 st = in->ci_status;
 
-	if (in->ci_txid == NULL || !printable(in->ci_txid))
+	if (in->ci_txid == NULL || strlen(in->ci_txid) > CERTREP_TXID_MAX ||
+	    !scep_printable((const uint8_t *)in->ci_txid,
+	    strlen(in->ci_txid)))
 		x509_why(why, whylen, "transactionID is not a PrintableString "
 		    "of 1 to %d characters", CERTREP_TXID_MAX);
 	else if (in->ci_noncelen > CERTREP_NONCE_MAX ||
@@ -121,7 +71,7 @@ certrep_check(const struct certrep_in *in, char *why, size_t whylen)
 	    (pub = X509_get0_pubkey(in->ci_requester)) == NULL ||
 	    EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
 		x509_why(why, whylen, "requester certificate has no RSA key");
-	else if (!certrep_cipher_ok(in->ci_cipher, in->ci_legacy))
+	else if (!scep_cipher_ok(in->ci_cipher, in->ci_legacy))
 		x509_why(why, whylen, "content cipher (NID %d) not accepted",
 		    in->ci_cipher);
 	else
@@ -319,7 +269,7 @@ certrep_sign(const struct certrep_in *in, X509 *racert, EVP_PKEY *rakey,
 	BIO		*bio = NULL;
 	int		 r = -1;
 
-	if (in->ci_digest != 0 && certrep_digest_ok(in->ci_digest,
+	if (in->ci_digest != 0 && scep_digest_ok(in->ci_digest,
 	    in->ci_legacy))
 		md = EVP_get_digestbynid(in->ci_digest);
 	if ((cms = CMS_sign(NULL, NULL, NULL, NULL, flags)) == NULL ||

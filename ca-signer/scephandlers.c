@@ -241,7 +241,7 @@ certrep_answer(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		return;
 	}
 	if (in->ci_status == SCEP_SUCCESS &&
-	    !certrep_digest_ok(in->ci_digest, in->ci_legacy)) {
+	    !scep_digest_ok(in->ci_digest, in->ci_legacy)) {
 		ipc_error(ans, req, IPC_ERR_POLICY, "digest (NID %d) not "
 		    "accepted", in->ci_digest);
 		return;

@@ -94,8 +94,6 @@ struct certrep_in {
 };
 
 /* 1 if nid may encrypt a reply / sign it (digest 0 means the default). */
-int	 certrep_cipher_ok(int nid, int legacy);
-int	 certrep_digest_ok(int nid, int legacy);
 /* 0 if in describes a CertRep we would build, else -1 with a reason. */
 int	 certrep_check(const struct certrep_in *, char *why, size_t whylen);
 /*

@@ -12,32 +12,15 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "common.h"
 #include "ipc.h"
 #include "signer.h"
 
 #define UNWRAP_PLAIN_MAX	1024	/* RSA-8192 output, more than enough */
 
-static int	unwrap_md_ok(int);
 static int	unwrap_ctx(EVP_PKEY_CTX *, int, int);
 static int	unwrap_decrypt(EVP_PKEY *, int, int, const uint8_t *, size_t,
 		    uint8_t *, size_t *);
-
-/* 1 for the OAEP digests keyward accepts (0 stands for SHA-1). */
-static int
-unwrap_md_ok(int nid)
-{
-	switch (nid) {
-	case 0:
-	case NID_sha1:
-	case NID_sha224:
-	case NID_sha256:
-	case NID_sha384:
-	case NID_sha512:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /* Padding and, for OAEP, the digest (MGF1 uses the same one). */
 static int
@@ -71,7 +54,7 @@ unwrap_decrypt(EVP_PKEY *key, int padding, int md_nid, const uint8_t *ek,
 	int		 r = -1;
 
 	if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
-	    !unwrap_md_ok(md_nid) || eklen == 0)
+	    !scep_digest_ok(md_nid, 0) || eklen == 0)
 		goto out;
 	if ((ctx = EVP_PKEY_CTX_new(key, NULL)) == NULL ||
 	    EVP_PKEY_decrypt_init(ctx) <= 0 ||

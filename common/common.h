@@ -34,6 +34,11 @@ int	secret_random(char *buf, size_t len);
 /* binpath.c: path of a sibling program of the running binary. */
 int	bin_path(const char *name, char *out, size_t outsz);
 
+/* scepalg.c: algorithms and text SCEP accepts. */
+int	scep_digest_ok(int nid, int legacy);
+int	scep_cipher_ok(int nid, int legacy);
+int	scep_printable(const uint8_t *s, size_t len);
+
 /* serial.c: serials print as upper-case hex without separators. */
 #define SERIAL_MAX	20		/* RFC 5280 octets */
 #define SERIAL_HEX_MAX	(SERIAL_MAX * 2 + 1)

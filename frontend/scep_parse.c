@@ -24,6 +24,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "common.h"
 #include "ipc.h"
 #include "scep.h"
 
@@ -83,7 +84,6 @@ static int	sp_outer(struct sp_ctx *, const uint8_t *, size_t,
 static int	sp_signer(struct sp_ctx *, struct scep_req *);
 static const ASN1_TYPE *sp_attr(CMS_SignerInfo *, const char *);
 static const ASN1_STRING *sp_attr_text(CMS_SignerInfo *, const char *);
-static int	sp_printable(const uint8_t *, int);
 static int	sp_attrs(struct sp_ctx *, struct scep_req *);
 static int	sp_msgtype(struct sp_ctx *, struct scep_req *);
 static int	sp_verify(struct sp_ctx *, struct scep_req *);
@@ -91,7 +91,6 @@ static int	sp_digest(struct sp_ctx *, struct scep_req *);
 static int	sp_time(struct sp_ctx *, struct scep_req *);
 static int	sp_type(struct sp_ctx *, struct scep_req *);
 static int	sp_envelope(struct sp_ctx *, struct scep_req *);
-static int	sp_md_ok(int);
 static int	sp_oaep(const X509_ALGOR *);
 static int	sp_keytrans(struct sp_ctx *, struct scep_req *);
 static int	sp_cipher(struct sp_ctx *, struct scep_req *);
@@ -234,22 +233,6 @@ sp_attr_text(CMS_SignerInfo *si, const char *oid)
 	return t->value.asn1_string;
 }
 
-/* 1 if s is in the PrintableString set, which the signer echoes. */
-static int
-sp_printable(const uint8_t *s, int len)
-{
-	static const char	 extra[] = " '()+,-./:=?";
-	int			 i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] != '\0' && strchr(extra, s[i]) != NULL)))
-			return 0;
-	return 1;
-}
-
 /*
  * transactionID and senderNonce, read before the signature is checked so
  * that even a bad signature can be answered with a CertRep FAILURE.
@@ -262,7 +245,7 @@ sp_attrs(struct sp_ctx *c, struct scep_req *r)
 
 	s = sp_attr_text(c->c_si, OID_TRANSACTION_ID);
 	if (s == NULL || s->length < 1 || s->length > SCEP_TXID_MAX ||
-	    !sp_printable(s->data, s->length))
+	    !scep_printable(s->data, (size_t)s->length))
 		return sp_fail(r, SCEP_E_ATTR, "transactionID missing or "
 		    "not 1 to %d printable characters", SCEP_TXID_MAX);
 	memcpy(r->sr_txid, s->data, (size_t)s->length);
@@ -322,7 +305,7 @@ sp_digest(struct sp_ctx *c, struct scep_req *r)
 
 	CMS_SignerInfo_get0_algs(c->c_si, NULL, NULL, &dig, NULL);
 	nid = dig == NULL ? NID_undef : OBJ_obj2nid(dig->algorithm);
-	if (sp_md_ok(nid) || (nid == NID_md5 && c->c_pol->sp_legacy)) {
+	if (nid != 0 && scep_digest_ok(nid, c->c_pol->sp_legacy)) {
 		r->sr_digest = nid;
 		return 0;
 	}
@@ -409,22 +392,6 @@ sp_envelope(struct sp_ctx *c, struct scep_req *r)
 	return 0;
 }
 
-/* 1 for the digests accepted in signatures and OAEP. */
-static int
-sp_md_ok(int nid)
-{
-	switch (nid) {
-	case NID_sha1:
-	case NID_sha224:
-	case NID_sha256:
-	case NID_sha384:
-	case NID_sha512:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /*
  * RSAES-OAEP parameters (RFC 4055; absent fields mean SHA-1): the digest
  * NID when hash and MGF1 hash agree and the label is empty, which is what
@@ -459,7 +426,7 @@ sp_oaep(const X509_ALGOR *ka)
 	    ps->type != V_ASN1_OCTET_STRING ||
 	    ps->value.octet_string->length != 0))
 		goto out;
-	if (hash == mgf && sp_md_ok(hash))
+	if (hash == mgf && hash != 0 && scep_digest_ok(hash, 0))
 		nid = hash;
  out:
 	X509_ALGOR_free(mgfmd);
@@ -500,21 +467,10 @@ sp_cipher(struct sp_ctx *c, struct scep_req *r)
 	char	 name[64];
 	int	 nid = OBJ_obj2nid(c->c_enc->algorithm->algorithm);
 
-	switch (nid) {
-	case NID_aes_128_cbc:
-	case NID_aes_192_cbc:
-	case NID_aes_256_cbc:
-	case NID_des_ede3_cbc:
-		break;
-	case NID_des_cbc:
-		if (c->c_pol->sp_legacy)
-			break;
-		/* FALLTHROUGH */
-	default:
+	if (!scep_cipher_ok(nid, c->c_pol->sp_legacy))
 		return sp_fail(r, SCEP_E_CIPHER, "cipher %s not accepted",
 		    sp_oidname(c->c_enc->algorithm->algorithm, name,
 		    sizeof(name)));
-	}
 	/* DES-CBC lives in the legacy provider: scep_legacy_load(). */
 	if ((c->c_cipher = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(nid),
 	    NULL)) == NULL)

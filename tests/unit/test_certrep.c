@@ -20,6 +20,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "common.h"
 #include "ipc.h"
 #include "signer.h"
 
@@ -512,8 +513,8 @@ test_digests(void **state)
 	assert_int_equal(digest_of(NID_md5, 0), NID_sha256);
 	assert_int_equal(digest_of(NID_sha3_256, 0), NID_sha256);
 	assert_int_equal(digest_of(NID_md5, 1), NID_md5);
-	assert_false(certrep_digest_ok(NID_md5, 0));
-	assert_true(certrep_digest_ok(NID_md5, 1));
+	assert_false(scep_digest_ok(NID_md5, 0));
+	assert_true(scep_digest_ok(NID_md5, 1));
 }
 
 static void
@@ -527,7 +528,7 @@ test_des_legacy(void **state)
 
 	(void)state;
 	in.ci_cipher = NID_des_cbc;
-	assert_false(certrep_cipher_ok(NID_des_cbc, 0));
+	assert_false(scep_cipher_ok(NID_des_cbc, 0));
 	assert_int_equal(certrep_build(&in, ra_cert, ra_key, extra, &der,
 	    &len, why, sizeof(why)), -1);
 	assert_null(der);
