@@ -29,7 +29,7 @@ static const struct ipc_rule rules[] = {
 									h_revoke },
 	{ IPC_REQ_UNHOLD,   PEER_VALIDATOR | PEER_ADMIN,	4, SERIAL_FIELD,
 									h_unhold },
-	{ IPC_REQ_SHOW,	    PEER_ADMIN,				4, SERIAL_FIELD,
+	{ IPC_REQ_SHOW,	    PEER_VALIDATOR | PEER_ADMIN,	4, SERIAL_FIELD,
 									h_show },
 	{ IPC_REQ_LIST,	    PEER_ADMIN,				12, 4 + 16 + 8,	h_list },
 	{ IPC_REQ_STATUS,   PEER_ADMIN,				0, 0,		h_status },
@@ -43,38 +43,15 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_RACERTS,  PEER_FRONTEND | PEER_ADMIN,	0, 0,		h_racerts },
 };
 
-/*
- * Runs the handler for req.  -1 means the peer sent something it never
- * should (the caller drops the connection); a refusal the peer may
- * legitimately provoke is an IPC_ANS_ERROR answer and returns 0.
- */
+/* ipc_serve's handler: the rule table above, for this worker's CA. */
 int
-dispatch(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans)
+dispatch(void *arg, const struct ipc_peer *p, struct ipc_msg *req,
+    struct ipc_msg *ans)
 {
-	const struct ipc_rule	*r;
-	const char		*why = NULL;
+	struct signer	*sg = arg;
 
-	r = ipc_rule_check(rules, sizeof(rules) / sizeof(rules[0]),
-	    &req->m_hdr, sg->sg_peer, &why);
-	if (r == NULL) {
-		log_warnx("refused %s (type %u, reqid %u, %u bytes) from "
-		    "uid %u: %s", ipc_type_name(req->m_hdr.h_type),
-		    req->m_hdr.h_type, req->m_hdr.h_reqid,
-		    req->m_hdr.h_bodylen, (unsigned)sg->sg_peer_uid, why);
-		return -1;
-	}
-	ipc_msg_init(ans, req->m_hdr.h_type + 1, req->m_hdr.h_reqid,
-	    req->m_hdr.h_ca_id);
-	if (req->m_hdr.h_ca_id != sg->sg_conf->cf_ca_id) {
-		ipc_error(ans, req, IPC_ERR_NOTFOUND, "no CA with id %u here",
-		    req->m_hdr.h_ca_id);
-		return 0;
-	}
-	if (r->r_handler(sg, req, ans) == -1) {
-		log_warnx("malformed %s (reqid %u) from uid %u",
-		    ipc_type_name(req->m_hdr.h_type), req->m_hdr.h_reqid,
-		    (unsigned)sg->sg_peer_uid);
-		return -1;
-	}
-	return 0;
+	sg->sg_peer = p->ip_peer;
+	sg->sg_peer_uid = p->ip_uid;
+	return ipc_dispatch(rules, sizeof(rules) / sizeof(rules[0]), sg,
+	    sg->sg_conf->cf_ca_id, p, req, ans);
 }

@@ -25,6 +25,8 @@ static void	cert_answer(struct ipc_msg *, const struct ledger_cert *,
 		    int);
 static int	cert_reply(struct signer *, struct ipc_msg *,
 		    struct ipc_msg *, const char *);
+static int	replay(struct signer *, struct ipc_msg *, struct ipc_msg *,
+		    const char *, const char *);
 static void	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
 		    X509_REQ *, struct ledger_issue *);
 
@@ -117,6 +119,40 @@ serial_reserve(struct signer *sg, const char *profile, char hex[41])
 }
 
 /*
+ * A transactionID seen before (design.md "Replays"): the same CSR gets
+ * that certificate again, since clients resend after a timeout, unless
+ * it was revoked (a key may not come back that way); another CSR is
+ * refused.  1 if txid is new or empty, else 0 with ans filled.
+ */
+static int
+replay(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    const char *txid, const char *hash)
+{
+	struct ledger_cert	 lc;
+	int			 r;
+
+	r = ledger_cert_by_txid(sg->sg_ledger, sg->sg_conf->cf_ca_id, txid,
+	    &lc);
+	if (r == 1)
+		return 1;
+	if (r == -1)
+		return ledger_fail(sg, req, ans);
+	if (lc.lc_csr_hash == NULL || strcmp(lc.lc_csr_hash, hash) != 0)
+		ipc_error(ans, req, IPC_ERR_STATE, "transactionID already used "
+		    "with another request");
+	else if (strcmp(lc.lc_status, ST_REVOKED) == 0)
+		ipc_error(ans, req, IPC_ERR_STATE, "transactionID already used "
+		    "for %s, since revoked", lc.lc_serial);
+	else {
+		log_info("replay of %s (reqid %u, txid %s) to %s",
+		    lc.lc_serial, req->m_hdr.h_reqid, txid, lc.lc_requester);
+		cert_answer(ans, &lc, 1);
+	}
+	ledger_cert_free(&lc);
+	return 0;
+}
+
+/*
  * Policy, then the signing event, then the signature, then the issued
  * event; only a committed certificate is answered (design.md rule 3).
  */
@@ -197,10 +233,11 @@ h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	if ((csr = d2i_X509_REQ(NULL, &p, (long)derlen)) == NULL ||
 	    p != der + derlen) {
 		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
-		X509_REQ_free(csr);
-		return 0;
+		goto out;
 	}
 	csr_hash(der, derlen, hash);
+	if (replay(sg, req, ans, txid, hash) == 0)
+		goto out;
 	memset(&li, 0, sizeof(li));
 	li.li_ca_id = sg->sg_conf->cf_ca_id;
 	li.li_profile = profile;
@@ -209,6 +246,7 @@ h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	li.li_requester = requester;
 	li.li_dir_ids = dir_ids;
 	issue_one(sg, req, ans, csr, &li);
+ out:
 	X509_REQ_free(csr);
 	return 0;
 }

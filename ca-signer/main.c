@@ -3,7 +3,6 @@
  * handles and the ledger.  Started by keyward (--serve) or by keywardctl
  * for one-shot token and CA set-up (--init, --install-ca-cert).
  */
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,15 +47,11 @@ static int
 serve(const struct conf *cf, int worker)
 {
 	struct signer	 sg;
-	int		 i;
 
 	memset(&sg, 0, sizeof(sg));
 	sg.sg_conf = cf;
 	sg.sg_worker = worker;
 	privdrop_limits();
-	for (i = SIGNER_FD_FRONT; i <= SIGNER_FD_ADMIN; i++)
-		if (fcntl(i, F_SETFL, O_NONBLOCK) == -1)
-			fatal("listener fd %d", i);
 	if (signer_load_ca(&sg) == -1)
 		return 1;
 	owner_self(sg.sg_owner, sizeof(sg.sg_owner));

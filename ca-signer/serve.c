@@ -1,17 +1,10 @@
 /*
  * serve.c: the signer worker's loop.  Every worker accepts on the same
- * listening sockets; a request is handled to completion before the next
- * (token operations are synchronous), and a slow or broken peer costs
- * only its own connection.
+ * listening sockets (ipc/server.c); token operations are synchronous, so
+ * a request is handled to completion before the next.
  */
-#include <sys/socket.h>
-#include <sys/time.h>
-
-#include <errno.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +15,14 @@
 #include "config.h"
 #include "ipc.h"
 #include "ledger.h"
-#include "privdrop.h"
 #include "serve.h"
 
 #define CONN_MAX	64
 #define IO_TIMEOUT_S	5	/* for the rest of a message once it started */
+#define TICK_MS		(60 * 1000)
 
-struct conn {
-	int		 c_fd;
-	unsigned	 c_peer;
-	uid_t		 c_uid;
-};
-
-static volatile sig_atomic_t	 quit;
-
-static void	on_term(int);
-static int	peer_allowed(const struct signer *, unsigned, uid_t, gid_t);
-static int	accept_one(struct signer *, int, unsigned, struct conn *);
-static int	serve_one(struct signer *, struct conn *);
-static void	maybe_checkpoint(struct signer *);
-
-static void
-on_term(int sig)
-{
-	quit = 1;
-}
+static int	peer_allowed(void *, unsigned, uid_t, gid_t);
+static void	maybe_checkpoint(void *);
 
 /* Reads field 22 (start time) of /proc/PID/stat, or 0. */
 static unsigned long long
@@ -98,8 +74,9 @@ owner_alive(const char *owner)
  * the jailed frontend), or our own uid when running unprivileged.
  */
 static int
-peer_allowed(const struct signer *sg, unsigned peer, uid_t uid, gid_t gid)
+peer_allowed(void *arg, unsigned peer, uid_t uid, gid_t gid)
 {
+	const struct signer	*sg = arg;
 	const struct conf	*cf = sg->sg_conf;
 	struct passwd		*pw;
 	struct group		*gr;
@@ -115,65 +92,13 @@ peer_allowed(const struct signer *sg, unsigned peer, uid_t uid, gid_t gid)
 	return pw != NULL && pw->pw_uid == uid;
 }
 
-static int
-accept_one(struct signer *sg, int lfd, unsigned peer, struct conn *c)
-{
-	struct timeval	 tv = { IO_TIMEOUT_S, 0 };
-	uid_t		 uid;
-	gid_t		 gid;
-	pid_t		 pid;
-	int		 fd;
-
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
-		return -1;
-	if (unixsock_peer(fd, &uid, &gid, &pid) == -1 ||
-	    !peer_allowed(sg, peer, uid, gid)) {
-		log_warnx("refused connection from uid %u pid %d",
-		    (unsigned)uid, (int)pid);
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	c->c_fd = fd;
-	c->c_peer = peer;
-	c->c_uid = uid;
-	return 0;
-}
-
-/* Handles one message; -1 closes the connection. */
-static int
-serve_one(struct signer *sg, struct conn *c)
-{
-	struct ipc_msg	 req, ans;
-	const char	*why = NULL;
-	int		 r;
-
-	if ((r = ipc_read(c->c_fd, &req, &why)) != 0) {
-		if (r == -1)
-			log_warnx("dropping peer uid %u: %s", (unsigned)c->c_uid,
-			    why);
-		return -1;
-	}
-	sg->sg_peer = c->c_peer;
-	sg->sg_peer_uid = c->c_uid;
-	memset(&ans, 0, sizeof(ans));
-	r = dispatch(sg, &req, &ans);
-	if (r == 0 && ipc_write(c->c_fd, &ans) == -1) {
-		log_warnx("answer to uid %u lost", (unsigned)c->c_uid);
-		r = -1;
-	}
-	ipc_msg_free(&req);
-	ipc_msg_free(&ans);
-	return r;
-}
-
 /* Worker 0 signs the chain head when the interval has passed. */
 static void
-maybe_checkpoint(struct signer *sg)
+maybe_checkpoint(void *arg)
 {
-	int	 iv = sg->sg_conf->cf_checkpoint_interval;
-	int64_t	 id;
+	struct signer	*sg = arg;
+	int		 iv = sg->sg_conf->cf_checkpoint_interval;
+	int64_t		 id;
 
 	if (sg->sg_worker != 0 || iv <= 0 ||
 	    time(NULL) - sg->sg_last_checkpoint < iv)
@@ -189,45 +114,20 @@ maybe_checkpoint(struct signer *sg)
 void
 serve_loop(struct signer *sg)
 {
-	static const int	 lfds[3] = { SIGNER_FD_FRONT, SIGNER_FD_VALID,
-				    SIGNER_FD_ADMIN };
-	static const unsigned	 lpeers[3] = { PEER_FRONTEND, PEER_VALIDATOR,
-				    PEER_ADMIN };
-	struct pollfd		 pfd[3 + CONN_MAX];
-	struct conn		 conns[CONN_MAX];
-	int			 i, n = 0;
+	static const struct ipc_listener ls[] = {
+		{ SIGNER_FD_FRONT, PEER_FRONTEND },
+		{ SIGNER_FD_VALID, PEER_VALIDATOR },
+		{ SIGNER_FD_ADMIN, PEER_ADMIN },
+	};
+	struct ipc_server	 sv = {
+		.sv_listeners = ls, .sv_nlisteners = 3,
+		.sv_conn_max = CONN_MAX, .sv_io_timeout = IO_TIMEOUT_S,
+		.sv_tick_ms = TICK_MS, .sv_arg = sg,
+		.sv_peer_ok = peer_allowed, .sv_handle = dispatch,
+		.sv_tick = maybe_checkpoint,
+	};
 
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
-	signal(SIGPIPE, SIG_IGN);
 	sg->sg_last_checkpoint = time(NULL);
-	while (!quit) {
-		for (i = 0; i < 3; i++) {
-			pfd[i].fd = n < CONN_MAX ? lfds[i] : -1;
-			pfd[i].events = POLLIN;
-		}
-		for (i = 0; i < n; i++) {
-			pfd[3 + i].fd = conns[i].c_fd;
-			pfd[3 + i].events = POLLIN;
-		}
-		if (poll(pfd, 3 + n, 60 * 1000) == -1) {
-			if (errno != EINTR)
-				fatal("poll");
-			continue;
-		}
-		maybe_checkpoint(sg);
-		for (i = n - 1; i >= 0; i--) {
-			if (pfd[3 + i].revents == 0)
-				continue;
-			if (serve_one(sg, &conns[i]) == -1) {
-				close(conns[i].c_fd);
-				conns[i] = conns[--n];
-			}
-		}
-		for (i = 0; i < 3; i++)
-			if (pfd[i].revents & POLLIN && n < CONN_MAX &&
-			    accept_one(sg, lfds[i], lpeers[i], &conns[n]) == 0)
-				n++;
-	}
+	ipc_serve(&sv);
 	log_info("worker %d exiting", sg->sg_worker);
 }

@@ -43,7 +43,8 @@ int	owner_alive(const char *owner);
 void	owner_self(char *out, size_t outsz);
 
 /* dispatch.c */
-int	dispatch(struct signer *, struct ipc_msg *req, struct ipc_msg *ans);
+int	dispatch(void *, const struct ipc_peer *, struct ipc_msg *req,
+	    struct ipc_msg *ans);
 
 /* handlers.c */
 int	h_ping(void *, struct ipc_msg *, struct ipc_msg *);

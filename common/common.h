@@ -45,6 +45,9 @@ int	scep_printable(const uint8_t *s, size_t len);
 /* Normalises "0a:1B:..." or "0a1b..." into upper-case hex; -1 if not hex. */
 int	serial_normalize(const char *in, char *out, size_t outsz);
 void	serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz);
+/* A certificate's serial that way; -1 if negative or over SERIAL_MAX. */
+struct x509_st;
+int	serial_of_cert(const struct x509_st *, char out[SERIAL_HEX_MAX]);
 
 /* reason.c: RFC 5280 CRLReason names and numbers. */
 #define REASON_MAX	10

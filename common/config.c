@@ -96,6 +96,11 @@ static const struct conf_name ext_key_usages[] = {
 	{ NULL, 0 }
 };
 
+static const struct conf_name challenge_modes[] = {
+	{ "off", CHALLENGE_OFF },	{ "static", CHALLENGE_STATIC },
+	{ "renewal", CHALLENGE_RENEWAL }, { NULL, 0 }
+};
+
 static const struct conf_name san_types[] = {
 	{ "dns", SAN_DNS }, { "email", SAN_EMAIL }, { "uri", SAN_URI },
 	{ "ip", SAN_IP }, { "upn", SAN_UPN }, { NULL, 0 }
@@ -149,6 +154,15 @@ static const struct conf_kw conf_kws[] = {
 	{ "ca", "crl_url", p_url, CF(cf_crl_url), 0, 0, NULL },
 	{ "http", "listen", p_listen, CF(cf_listen), 0, 0, NULL },
 	{ "scep", "challenge_file", p_path, CF(cf_challenge_file), 0, 0, NULL },
+	{ "scep", "legacy", p_enum, CF(cf_scep_legacy), 0, 0, bools },
+	{ "scep", "scep_challenge", p_enum, CF(cf_scep_mode[SCEP_EP_SCEP]),
+	    0, 0, challenge_modes },
+	{ "scep", "scep_profile", p_str, CF(cf_scep_profile[SCEP_EP_SCEP]),
+	    0, CONF_NAME_MAX - 1, NULL },
+	{ "scep", "ndes_challenge", p_enum, CF(cf_scep_mode[SCEP_EP_NDES]),
+	    0, 0, challenge_modes },
+	{ "scep", "ndes_profile", p_str, CF(cf_scep_profile[SCEP_EP_NDES]),
+	    0, CONF_NAME_MAX - 1, NULL },
 	{ PROFILE_PREFIX, "validity_days", p_num,
 	    PR(pr_validity_days), 1, VALIDITY_MAX, NULL },
 	{ PROFILE_PREFIX, "key_usage", p_flags,
@@ -172,6 +186,7 @@ static const size_t conf_strs[] = {
 	CF(cf_ledger), CF(cf_ca_name), CF(cf_ca_subject), CF(cf_ra_subject),
 	CF(cf_ocsp_subject), CF(cf_ocsp_url), CF(cf_ca_issuers_url),
 	CF(cf_crl_url), CF(cf_listen), CF(cf_challenge_file),
+	CF(cf_scep_profile[SCEP_EP_SCEP]), CF(cf_scep_profile[SCEP_EP_NDES]),
 };
 
 /* String defaults that do not depend on other keys. */
@@ -188,6 +203,8 @@ static const struct {
 	{ CF(cf_token_label),		"keyward" },
 	{ CF(cf_ca_name),		"keyward" },
 	{ CF(cf_listen),		"127.0.0.1:8080" },
+	{ CF(cf_scep_profile[SCEP_EP_SCEP]), "auto" },
+	{ CF(cf_scep_profile[SCEP_EP_NDES]), "auto" },
 };
 
 /* Parser state shared by the reader, the handler and the final checks. */
@@ -698,6 +715,8 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_ocsp_key_type = KEY_RSA2048;
 	cf->cf_ocsp_validity_days = 30;
 	cf->cf_max_validity_days = 730;
+	cf->cf_scep_mode[SCEP_EP_SCEP] = -1;	/* static with a secret file */
+	cf->cf_scep_mode[SCEP_EP_NDES] = CHALLENGE_OFF;
 	cf->cf_clock_skew_min = 5;
 	return 0;
 }
@@ -731,6 +750,41 @@ ca_line(struct cparse *cp, const char *k1, const char *k2)
 	return l1 > l2 ? l1 : l2;
 }
 
+/* Each SCEP endpoint's profile must exist (auto needs device and user),
+ * and a static challenge needs its secret file. */
+static void
+scep_check(struct cparse *cp)
+{
+	static const char *const keys[SCEP_EP__MAX][2] = {
+		{ "scep_challenge", "scep_profile" },
+		{ "ndes_challenge", "ndes_profile" },
+	};
+	struct conf	*cf = cp->cp_cf;
+	const char	*pr;
+	int		 ep;
+
+	if (cf->cf_scep_mode[SCEP_EP_SCEP] == -1)
+		cf->cf_scep_mode[SCEP_EP_SCEP] = cf->cf_challenge_file != NULL ?
+		    CHALLENGE_STATIC : CHALLENGE_OFF;
+	for (ep = 0; ep < SCEP_EP__MAX; ep++) {
+		if (cf->cf_scep_mode[ep] == CHALLENGE_OFF)
+			continue;
+		pr = cf->cf_scep_profile[ep];
+		if (strcmp(pr, "auto") == 0 ? conf_profile(cf, "device") ==
+		    NULL || conf_profile(cf, "user") == NULL :
+		    conf_profile(cf, pr) == NULL)
+			cp_post(cp, kw_line(cp, 0, "scep", keys[ep][1]),
+			    "[scep] %s: no profile '%s'%s", keys[ep][1],
+			    strcmp(pr, "auto") == 0 ? "device' or 'user" : pr,
+			    strcmp(pr, "auto") == 0 ? " (auto needs both)" : "");
+		if (cf->cf_scep_mode[ep] == CHALLENGE_STATIC &&
+		    cf->cf_challenge_file == NULL)
+			cp_post(cp, kw_line(cp, 0, "scep", keys[ep][0]),
+			    "[scep] %s = static needs [scep] challenge_file",
+			    keys[ep][0]);
+	}
+}
+
 /* Checks what needs the whole file: required keys and ranges across keys. */
 static void
 conf_check(struct cparse *cp)
@@ -753,6 +807,7 @@ conf_check(struct cparse *cp)
 		    "[ca] ocsp_validity_days: %d exceeds [ca] validity_days %d "
 		    "(a certificate must not outlive its CA)",
 		    cf->cf_ocsp_validity_days, cf->cf_ca_validity_days);
+	scep_check(cp);
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pr = &cf->cf_profiles[i];
 		if (pr->pr_validity_days == 0)

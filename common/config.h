@@ -37,6 +37,19 @@ enum key_type {
 #define SAN_IP		0x08
 #define SAN_UPN		0x10	/* otherName 1.3.6.1.4.1.311.20.2.3 */
 
+/* SCEP endpoints, each bound to a challenge mode and profile rule. */
+#define SCEP_EP_SCEP	0	/* /scep */
+#define SCEP_EP_NDES	1	/* /certsrv/mscep/mscep.dll */
+#define SCEP_EP__MAX	2
+
+/* How an endpoint decides whether a SCEP request may be issued. */
+enum challenge_mode {
+	CHALLENGE_OFF,		/* endpoint disabled */
+	CHALLENGE_STATIC,	/* challengePassword equals the secret file */
+	CHALLENGE_RENEWAL,	/* signed by a live certificate we issued */
+	CHALLENGE__MAX
+};
+
 struct conf_profile {
 	char		 pr_name[CONF_NAME_MAX];
 	int		 pr_validity_days;
@@ -94,6 +107,10 @@ struct conf {
 
 	/* [scep] */
 	char		*cf_challenge_file;
+	int		 cf_scep_legacy;	/* single DES and MD5 */
+	/* Per endpoint (SCEP_EP_* in ipc.h): /scep, then the NDES path. */
+	int		 cf_scep_mode[SCEP_EP__MAX];	/* challenge_mode */
+	char		*cf_scep_profile[SCEP_EP__MAX];	/* name or "auto" */
 
 	struct conf_profile cf_profiles[CONF_PROFILES_MAX];
 	int		 cf_nprofiles;

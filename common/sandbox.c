@@ -98,7 +98,8 @@ static const struct sandbox_arg args_frontend[] = {
 };
 
 /*
- * Validator: connects to the signer by path.  For libcurl: a resolver
+ * Validator: accepts the frontend's connections on its listener, checks
+ * SO_PEERCRED, connects to the signer by path.  For libcurl: a resolver
  * thread (clone with CLONE_THREAD only, rseq, set_robust_list, madvise
  * when it exits), read-only opens of resolv.conf, hosts and the CA
  * bundle, DNS over UDP (sendmmsg, recvfrom) and TCP to Entra and Graph.
@@ -106,7 +107,8 @@ static const struct sandbox_arg args_frontend[] = {
  * filter can read.
  */
 static const int allow_validator[] = {
-	SCMP_SYS(connect), SCMP_SYS(socketpair), SCMP_SYS(poll),
+	SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(socketpair),
+	SCMP_SYS(poll),
 	SCMP_SYS(sendto), SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom),
 	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(lseek), SCMP_SYS(rt_sigtimedwait),

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <openssl/x509.h>
+
 #include "common.h"
 
 int
@@ -37,4 +39,19 @@ serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz)
 		out[2 * i + 1] = hex[bin[i] & 0xf];
 	}
 	out[2 * i] = '\0';
+}
+
+/* Upper-case hex of the serial's octets; refuses negative or overlong. */
+int
+serial_of_cert(const X509 *x, char out[SERIAL_HEX_MAX])
+{
+	const ASN1_INTEGER	*ai = X509_get0_serialNumber(x);
+	int			 len = ASN1_STRING_length(ai);
+
+	if (ASN1_STRING_type(ai) != V_ASN1_INTEGER || len < 1 ||
+	    len > SERIAL_MAX)
+		return -1;
+	serial_hex(ASN1_STRING_get0_data(ai), (size_t)len, out,
+	    SERIAL_HEX_MAX);
+	return 0;
 }

@@ -252,7 +252,10 @@ print_service(FILE *fp, const struct sample *sm)
 	fprintf(fp, "[scep]\n"
 	    "# The static SCEP challenge is kept in this file (mode 0600), not "
 	    "in the\n# configuration.  sample-config wrote it if it did not "
-	    "exist yet.\nchallenge_file = %s/challenge\n\n", sm->sm_path);
+	    "exist yet.\nchallenge_file = %s/challenge\n"
+	    "# /scep: static challenge, profile chosen from the CSR (UPN SAN "
+	    "-> user).\nscep_challenge = static\nscep_profile = auto\n\n",
+	    sm->sm_path);
 	fprintf(fp, "# Intune device certificates; the uri SAN carries the "
 	    "device's SID.\n[profile.device]\nvalidity_days = 365\n"
 	    "key_usage = digitalSignature, keyEncipherment\n"

@@ -193,19 +193,13 @@ cert_key_fp(X509 *x, char **out)
 	return rc;
 }
 
-/* Upper-case hex of the serial's octets; refuses negative or overlong. */
+/* The serial as serial_of_cert() prints it, allocated. */
 static int
 cert_serial(X509 *x, char **out)
 {
-	const ASN1_INTEGER	*ai = X509_get0_serialNumber(x);
-	int			 len = ASN1_STRING_length(ai);
-
-	if (ASN1_STRING_type(ai) != V_ASN1_INTEGER || len < 1 ||
-	    len > SERIAL_MAX || (*out = malloc(SERIAL_HEX_MAX)) == NULL)
+	if ((*out = malloc(SERIAL_HEX_MAX)) == NULL)
 		return -1;
-	serial_hex(ASN1_STRING_get0_data(ai), (size_t)len, *out,
-	    SERIAL_HEX_MAX);
-	return 0;
+	return serial_of_cert(x, *out);
 }
 
 static int

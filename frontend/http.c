@@ -23,17 +23,32 @@
 
 static char	 ca_path[128];
 
-static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
+/* Sends a complete response with an explicit Content-Length. */
+void
+http_reply(struct evhttp_request *req, int code, const char *reason,
+    const char *type, const void *body, size_t len)
 {
 	struct evbuffer	*b = evbuffer_new();
 
 	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain");
-	evbuffer_add_printf(b, "%s\n", text);
+	    "Content-Type", type);
+	if (b == NULL || evbuffer_add(b, body, len) == -1) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		evbuffer_free(b);
+		return;
+	}
 	evhttp_send_reply(req, code, reason, b);
 	evbuffer_free(b);
+}
+
+static void
+reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	char	 line[256];
+	int	 n = snprintf(line, sizeof(line), "%s\n", text);
+
+	http_reply(req, code, reason, "text/plain", line, (size_t)n);
 }
 
 /* The CA certificate in DER, as the caIssuers URL promises. */
@@ -43,7 +58,6 @@ serve_ca(struct evhttp_request *req)
 	struct ipc_msg	 q, a;
 	const uint8_t	*pem;
 	size_t		 len;
-	struct evbuffer	*b;
 	BIO		*bio = NULL;
 	X509		*x = NULL;
 	unsigned char	*der = NULL;
@@ -61,14 +75,9 @@ serve_ca(struct evhttp_request *req)
 	if (dlen <= 0)
 		reply_text(req, 503, "Service Unavailable",
 		    "CA certificate not available");
-	else {
-		b = evbuffer_new();
-		evbuffer_add(b, der, (size_t)dlen);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/pkix-cert");
-		evhttp_send_reply(req, 200, "OK", b);
-		evbuffer_free(b);
-	}
+	else
+		http_reply(req, 200, "OK", "application/pkix-cert", der,
+		    (size_t)dlen);
 	OPENSSL_free(der);
 	X509_free(x);
 	BIO_free(bio);
@@ -90,6 +99,8 @@ route(struct evhttp_request *req, void *arg)
 		serve_ca(req);
 		return;
 	}
+	if (path != NULL && scep_http_route(req, path))
+		return;
 	reply_text(req, 404, "Not Found", "no such resource");
 }
 
@@ -99,6 +110,8 @@ http_init(struct event_base *base, const struct conf *cf, int fd)
 	struct evhttp	*http;
 
 	snprintf(ca_path, sizeof(ca_path), "/ca/%s.crt", cf->cf_ca_name);
+	if (scep_http_init(cf) == -1)
+		return -1;
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
 	    (http = evhttp_new(base)) == NULL ||
 	    evhttp_accept_socket(http, fd) == -1) {

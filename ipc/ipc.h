@@ -11,6 +11,8 @@
 #ifndef KEYWARD_IPC_H
 #define KEYWARD_IPC_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +64,15 @@ enum ipc_type {
 	IPC_REQ_RACERTS = 124,		/* (empty) */
 	IPC_ANS_RACERTS = 125,		/* bytes degenerate certs-only
 					   SignedData DER: RA, CA, root */
+	/* frontend <-> validator */
+	IPC_REQ_DECIDE = 130,		/* u32 endpoint (SCEP_EP_* in config.h), u32 SCEP
+					   messageType, str txid, bytes CSR
+					   DER, bytes requester cert DER */
+	IPC_ANS_DECIDE = 131,		/* u32 pkiStatus, u32 failInfo,
+					   str serial ("" unless SUCCESS),
+					   str reason (for the log) */
 };
+
 
 /* Key transport paddings for IPC_REQ_UNWRAP. */
 #define IPC_PAD_PKCS1	1
@@ -177,5 +187,44 @@ int	ipc_write(int fd, const struct ipc_msg *);
 int	ipc_read(int fd, struct ipc_msg *, const char **why);
 int	ipc_call(int fd, struct ipc_msg *req, struct ipc_msg *ans,
 	    const char **why);
+
+/* server.c */
+/* A listening socket and who may be on the other end of it. */
+struct ipc_listener {
+	int		 il_fd;
+	unsigned	 il_peer;	/* PEER_* */
+};
+
+/* An accepted connection, with the credentials the kernel gave. */
+struct ipc_peer {
+	int		 ip_fd;
+	unsigned	 ip_peer;	/* PEER_* of its listener */
+	uid_t		 ip_uid;
+	gid_t		 ip_gid;
+	pid_t		 ip_pid;
+};
+
+/*
+ * What ipc_serve() runs: peer_ok admits a connection by credentials;
+ * handle fills ans for req (-1 drops the connection, nothing is sent);
+ * tick, if set, runs after every wake-up and at least every tick_ms.
+ */
+struct ipc_server {
+	const struct ipc_listener *sv_listeners;
+	size_t		 sv_nlisteners;
+	size_t		 sv_conn_max;
+	int		 sv_io_timeout;	/* seconds, once a message started */
+	int		 sv_tick_ms;
+	void		*sv_arg;
+	int		(*sv_peer_ok)(void *, unsigned peer, uid_t, gid_t);
+	int		(*sv_handle)(void *, const struct ipc_peer *,
+			    struct ipc_msg *req, struct ipc_msg *ans);
+	void		(*sv_tick)(void *);
+};
+
+void	ipc_serve(const struct ipc_server *);
+int	ipc_dispatch(const struct ipc_rule *, size_t nrules, void *arg,
+	    uint32_t ca_id, const struct ipc_peer *, struct ipc_msg *req,
+	    struct ipc_msg *ans);
 
 #endif

@@ -271,6 +271,8 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_CERTREP:	return "ANS_CERTREP";
 	case IPC_REQ_RACERTS:	return "REQ_RACERTS";
 	case IPC_ANS_RACERTS:	return "ANS_RACERTS";
+	case IPC_REQ_DECIDE:	return "REQ_DECIDE";
+	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
 	default:		return "unknown";
 	}
 }

@@ -43,7 +43,8 @@ now(struct timespec *ts)
 	clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
-/* Descriptors a child of kind receives, in order from fd 3. */
+/* Descriptors a child of kind receives, in order from fd 3; -1 if not
+ * all of them can be had now. */
 static int
 child_fds(const struct child *ch, int *fds)
 {
@@ -57,15 +58,22 @@ child_fds(const struct child *ch, int *fds)
 		fds[n++] = lst->ls_admin;
 		break;
 	case CHILD_FRONTEND:
-		/* The frontend is jailed and cannot connect(): it gets one
-		 * signer connection per worker, made here. */
+		/* The frontend is jailed and cannot connect(): it gets its
+		 * validator connection (fd 4), then one signer connection
+		 * per worker (fd 5 on), made here. */
 		fds[n++] = lst->ls_http;
+		sockets_path(conf, "validator.sock", path, sizeof(path));
+		if ((fds[n++] = unixsock_connect(path)) == -1) {
+			log_warn("connect %s", path);
+			return -1;
+		}
 		sockets_path(conf, "signer-front.sock", path, sizeof(path));
 		for (i = 0; i < conf_signer_workers(conf) && n < FDS_MAX; i++)
 			if ((fds[n] = unixsock_connect(path)) != -1)
 				n++;
 		break;
 	case CHILD_VALIDATOR:
+		fds[n++] = lst->ls_validator;
 		break;
 	}
 	return n;
@@ -104,19 +112,20 @@ static void
 child_start(struct child *ch)
 {
 	int	 fds[FDS_MAX], n, i;
-	pid_t	 pid;
+	pid_t	 pid = -1;
 
-	n = child_fds(ch, fds);
-	if ((pid = fork()) == -1) {
-		log_warn("fork %s", kind_names[ch->ch_kind]);
-		ch->ch_restart_at.tv_sec += 1;
-		return;
-	}
-	if (pid == 0)
+	if ((n = child_fds(ch, fds)) != -1 && (pid = fork()) == 0)
 		child_exec(ch, fds, n);
+	/* The connections made for a frontend are the child's alone. */
 	if (ch->ch_kind == CHILD_FRONTEND)
 		for (i = 1; i < n; i++)
 			close(fds[i]);
+	if (pid == -1) {
+		log_warn("cannot start %s", kind_names[ch->ch_kind]);
+		now(&ch->ch_restart_at);
+		ch->ch_restart_at.tv_sec += 1;
+		return;
+	}
 	ch->ch_pid = pid;
 	now(&ch->ch_started);
 	log_info("started %s %d (pid %d)", kind_names[ch->ch_kind],

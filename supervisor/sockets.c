@@ -1,6 +1,7 @@
 /*
  * sockets.c: the listeners the supervisor opens before any child starts:
- * the signer's three Unix sockets and the public TCP listener.
+ * the signer's three Unix sockets, the validator's and the public TCP
+ * listener.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,7 +52,8 @@ tcp_listen(const char *listen_on)
 }
 
 /* Socket files: service sockets root-only or the peer's user, admin
- * socket root plus the admin group. */
+ * socket root plus the admin group.  Only the supervisor connects to
+ * validator.sock, on behalf of the jailed frontend. */
 int
 sockets_open(const struct conf *cf, struct listeners *ls)
 {
@@ -76,6 +78,9 @@ sockets_open(const struct conf *cf, struct listeners *ls)
 		return -1;
 	sockets_path(cf, "admin.sock", path, sizeof(path));
 	if ((ls->ls_admin = unixsock_listen(path, 0, agid, 0660)) == -1)
+		return -1;
+	sockets_path(cf, "validator.sock", path, sizeof(path));
+	if ((ls->ls_validator = unixsock_listen(path, 0, 0, 0600)) == -1)
 		return -1;
 	if ((ls->ls_http = tcp_listen(cf->cf_listen)) == -1) {
 		log_warn("listen on %s", cf->cf_listen);

@@ -28,6 +28,7 @@ struct listeners {
 	int	 ls_front;	/* signer-front.sock */
 	int	 ls_valid;	/* signer-valid.sock */
 	int	 ls_admin;	/* admin.sock */
+	int	 ls_validator;	/* validator.sock: frontend -> validator */
 	int	 ls_http;	/* TCP */
 };
 

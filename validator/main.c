@@ -3,49 +3,80 @@
  * modes, Intune, directory checks) and asks the signer to act.  It holds
  * the Intune credentials and nothing of the CA.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/x509.h>
 
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
 #include "privdrop.h"
 #include "sandbox.h"
+#include "validator.h"
 
-/* Proves the channel to the signer works before declaring ready. */
+#define CONN_MAX	16	/* one per frontend, with room for restarts */
+#define IO_TIMEOUT_S	5	/* for the rest of a started message */
+#define TICK_MS		(60 * 1000)
+
+static int	peer_allowed(void *, unsigned, uid_t, gid_t);
+static int	secret_load(struct validator *);
+static void	serve(struct validator *);
+
+/* The supervisor (root) connects on behalf of the jailed frontend. */
 static int
-signer_ping(const struct conf *cf)
+peer_allowed(void *arg, unsigned peer, uid_t uid, gid_t gid)
 {
-	struct ipc_msg	 q, a;
-	char		 path[512];
-	const char	*why = NULL;
-	int		 fd, r;
+	const struct validator	*vd = arg;
 
-	snprintf(path, sizeof(path), "%s/signer-valid.sock", cf->cf_run_dir);
-	if ((fd = unixsock_connect(path)) == -1) {
-		log_warn("connect %s", path);
+	return uid == 0 || uid == vd->vd_uid || uid == vd->vd_frontend_uid;
+}
+
+/* The static challenge, if an endpoint uses it; read while any file may
+ * still be opened. */
+static int
+secret_load(struct validator *vd)
+{
+	const struct conf	*cf = vd->vd_conf;
+	int			 ep;
+
+	for (ep = 0; ep < SCEP_EP__MAX; ep++)
+		if (cf->cf_scep_mode[ep] == CHALLENGE_STATIC)
+			break;
+	if (ep == SCEP_EP__MAX)
+		return 0;
+	if (cf->cf_challenge_file == NULL) {
+		log_warnx("a static challenge needs [scep] challenge_file");
 		return -1;
 	}
-	ipc_msg_init(&q, IPC_REQ_PING, 1, cf->cf_ca_id);
-	memset(&a, 0, sizeof(a));
-	r = ipc_call(fd, &q, &a, &why);
-	if (r == -1)
-		log_warnx("signer: %s", why);
-	ipc_msg_free(&a);
-	close(fd);
-	return r;
+	return secret_read(cf->cf_challenge_file, vd->vd_secret,
+	    sizeof(vd->vd_secret));
+}
+
+static void
+serve(struct validator *vd)
+{
+	static const struct ipc_listener ls[] = {
+		{ VALID_FD_LISTEN, PEER_FRONTEND },
+	};
+	struct ipc_server	 sv = {
+		.sv_listeners = ls, .sv_nlisteners = 1,
+		.sv_conn_max = CONN_MAX, .sv_io_timeout = IO_TIMEOUT_S,
+		.sv_tick_ms = TICK_MS, .sv_arg = vd,
+		.sv_peer_ok = peer_allowed, .sv_handle = dispatch,
+	};
+
+	ipc_serve(&sv);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct conf	 cf;
-	sigset_t	 mask;
-	uid_t		 uid;
-	gid_t		 gid;
-	int		 sig;
+	struct conf		 cf;
+	struct validator	 vd;
+	uid_t			 uid;
+	gid_t			 gid, fgid;
 
 	if (argc != 3 || strcmp(argv[1], "-c") != 0) {
 		fprintf(stderr, "usage: keyward-validator -c FILE\n");
@@ -55,20 +86,25 @@ main(int argc, char *argv[])
 	if (conf_load(argv[2], &cf) == -1)
 		return 1;
 	log_setlevel(cf.cf_log_level);
-	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1)
+	memset(&vd, 0, sizeof(vd));
+	vd.vd_conf = &cf;
+	vd.vd_signer_fd = -1;
+	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1 ||
+	    privdrop_lookup(cf.cf_user_frontend, &vd.vd_frontend_uid,
+	    &fgid) == -1 || secret_load(&vd) == -1)
 		return 1;
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
+	vd.vd_uid = getuid();
 	sandbox_enter(SANDBOX_VALIDATOR);
-	signal(SIGPIPE, SIG_IGN);
-	if (signer_ping(&cf) == -1)
+	if ((vd.vd_ca_cert = signer_cacert(&vd)) == NULL)
 		return 1;
 	log_info("ready");
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigwait(&mask, &sig);
+	serve(&vd);
+	log_info("exiting");
+	signer_close(&vd);
+	X509_free(vd.vd_ca_cert);
+	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));
 	conf_free(&cf);
 	return 0;
 }

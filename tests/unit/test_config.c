@@ -186,6 +186,15 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "bad challenge mode", MINIMAL "[scep]\nscep_challenge = maybe\n",
+	    6, "[scep] scep_challenge: " },
+	{ "static challenge without a secret", MINIMAL
+	    "[profile.device]\nvalidity_days = 30\n[profile.user]\n"
+	    "validity_days = 30\n[scep]\nscep_challenge = static\n", 10,
+	    "[scep] scep_challenge = static needs [scep] challenge_file" },
+	{ "endpoint profile missing", MINIMAL "[scep]\n"
+	    "challenge_file = /etc/keyward/challenge\nscep_profile = nosuch\n",
+	    7, "[scep] scep_profile: no profile 'nosuch'" },
 	{ "unknown key", MINIMAL "[keyward]\nbogus = 1\n", 6,
 	    "[keyward] bogus: unknown key" },
 	{ "unknown section", MINIMAL "[bogus]\nfoo = 1\n", 6,

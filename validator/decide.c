@@ -1,0 +1,352 @@
+/*
+ * decide.c: whether a SCEP request the frontend parsed may be issued
+ * (design.md "Flows", "Profiles on one URL").  Each endpoint binds a
+ * challenge mode and a profile rule; a request the rules allow goes to
+ * the signer, which still applies its own policy.  The checks are plain
+ * functions of the CSR and certificates, so the unit tests call them.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common.h"
+#include "config.h"
+#include "ipc.h"
+#include "validator.h"
+
+/* One IPC_REQ_DECIDE, decoded and parsed. */
+struct decide_req {
+	uint32_t	 dr_endpoint;	/* SCEP_EP_* */
+	uint32_t	 dr_type;	/* SCEP messageType */
+	char		 dr_txid[VALID_TXID_MAX + 1];
+	const uint8_t	*dr_csr_der;	/* points into the request */
+	size_t		 dr_csr_len;
+	X509_REQ	*dr_csr;
+	X509		*dr_cert;	/* signed the pkiMessage */
+};
+
+static int	challenge_type_ok(int);
+static int	csr_challenge(const X509_REQ *, unsigned char **);
+static int	csr_has_upn(X509_REQ *);
+static int	deny(struct decision *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	renewal_check(struct validator *, struct decide_req *,
+		    struct decision *);
+static int	issue(struct validator *, struct decide_req *, const char *,
+		    struct decision *);
+static int	decide(struct validator *, struct decide_req *,
+		    struct decision *);
+static int	decide_read(struct ipc_msg *, struct decide_req *);
+static void	decide_log(const struct decide_req *,
+		    const struct decision *);
+
+/*
+ * The types a challengePassword may have: DirectoryString's (PKCS#9), and
+ * IA5String, which some clients send anyway.
+ */
+static int
+challenge_type_ok(int type)
+{
+	switch (type) {
+	case V_ASN1_UTF8STRING:
+	case V_ASN1_PRINTABLESTRING:
+	case V_ASN1_T61STRING:
+	case V_ASN1_UNIVERSALSTRING:
+	case V_ASN1_BMPSTRING:
+	case V_ASN1_IA5STRING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The CSR's challengePassword in UTF-8: one attribute with one value.
+ * Returns its length with *out set (for OPENSSL_clear_free), or -1.
+ */
+static int
+csr_challenge(const X509_REQ *csr, unsigned char **out)
+{
+	X509_ATTRIBUTE	*attr;
+	ASN1_TYPE	*t;
+	int		 i;
+
+	*out = NULL;
+	i = X509_REQ_get_attr_by_NID(csr, NID_pkcs9_challengePassword, -1);
+	if (i < 0 || X509_REQ_get_attr_by_NID(csr,
+	    NID_pkcs9_challengePassword, i) >= 0)
+		return -1;
+	attr = X509_REQ_get_attr(csr, i);
+	if (X509_ATTRIBUTE_count(attr) != 1 ||
+	    (t = X509_ATTRIBUTE_get0_type(attr, 0)) == NULL ||
+	    !challenge_type_ok(t->type))
+		return -1;
+	return ASN1_STRING_to_UTF8(out, t->value.asn1_string);
+}
+
+/*
+ * 0 if the CSR's challengePassword equals secret, else -1.  Only the
+ * lengths may differ early; the contents are compared in constant time.
+ */
+int
+decide_challenge(const X509_REQ *csr, const char *secret)
+{
+	unsigned char	*pw = NULL;
+	size_t		 slen = strlen(secret);
+	int		 len, r = -1;
+
+	len = csr_challenge(csr, &pw);
+	if (slen > 0 && len > 0 && (size_t)len == slen &&
+	    CRYPTO_memcmp(pw, secret, slen) == 0)
+		r = 0;
+	OPENSSL_clear_free(pw, len > 0 ? (size_t)len : 0);
+	return r;
+}
+
+/* 1 if the CSR asks for a UPN otherName SAN (1.3.6.1.4.1.311.20.2.3). */
+static int
+csr_has_upn(X509_REQ *csr)
+{
+	STACK_OF(X509_EXTENSION)	*exts = NULL;
+	GENERAL_NAMES			*gens = NULL;
+	GENERAL_NAME			*gn;
+	int				 i, upn = 0;
+
+	if ((exts = X509_REQ_get_extensions(csr)) == NULL)
+		return 0;
+	gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; i < sk_GENERAL_NAME_num(gens) && !upn; i++) {
+		gn = sk_GENERAL_NAME_value(gens, i);
+		upn = gn->type == GEN_OTHERNAME &&
+		    OBJ_obj2nid(gn->d.otherName->type_id) == NID_ms_upn;
+	}
+	GENERAL_NAMES_free(gens);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return upn;
+}
+
+/*
+ * The profile under an endpoint's rule: a profile name, or "auto" (also
+ * NULL): "user" when the CSR asks for a UPN, else "device".
+ */
+const char *
+decide_profile(const char *rule, X509_REQ *csr)
+{
+	if (rule != NULL && strcmp(rule, "auto") != 0)
+		return rule;
+	return csr_has_upn(csr) ? "user" : "device";
+}
+
+/*
+ * 0 if cert was issued by ca (names, key identifiers, signature) and is
+ * within its validity at now; else -1 with why.
+ */
+int
+decide_issued_by(X509 *cert, X509 *ca, time_t now, const char **why)
+{
+	int	 r = -1;
+
+	if (X509_check_issued(ca, cert) != X509_V_OK ||
+	    X509_verify(cert, X509_get0_pubkey(ca)) != 1)
+		*why = "requester certificate not issued by this CA";
+	else if (X509_cmp_time(X509_get0_notBefore(cert), &now) != -1 ||
+	    X509_cmp_time(X509_get0_notAfter(cert), &now) != 1)
+		*why = "requester certificate outside its validity";
+	else
+		r = 0;
+	ERR_clear_error();
+	return r;
+}
+
+/* 0 if a renewal keeps the subject of the certificate it renews. */
+int
+decide_same_subject(const X509_REQ *csr, const X509 *cert)
+{
+	return X509_NAME_cmp(X509_REQ_get_subject_name(csr),
+	    X509_get_subject_name(cert)) == 0 ? 0 : -1;
+}
+
+/* Makes dc a FAILURE badRequest with a reason for the log; -1. */
+static int
+deny(struct decision *dc, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	dc->dc_status = SCEP_FAILURE;
+	dc->dc_fail_info = SCEP_BAD_REQUEST;
+	dc->dc_serial[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(dc->dc_reason, sizeof(dc->dc_reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * The renewal rules for a requester certificate we issued, within its
+ * validity: it is still valid in the ledger and the CSR keeps its
+ * subject.  0, or -1 with dc denied.
+ */
+static int
+renewal_check(struct validator *vd, struct decide_req *dr,
+    struct decision *dc)
+{
+	struct signer_refusal	 rf;
+	char			 serial[SERIAL_HEX_MAX], status[16];
+	int			 r;
+
+	if (decide_same_subject(dr->dr_csr, dr->dr_cert) == -1)
+		return deny(dc, "CSR subject differs from the requester "
+		    "certificate's");
+	if (serial_of_cert(dr->dr_cert, serial) == -1)
+		return deny(dc, "requester certificate serial unusable");
+	r = signer_cert_status(vd, serial, status, sizeof(status), &rf);
+	if (r == -1) {
+		log_warnx("txid %s: signer unreachable", dr->dr_txid);
+		return deny(dc, "signer unavailable");
+	}
+	if (r == 1)
+		return deny(dc, "requester certificate %s: %s", serial,
+		    rf.sr_msg);
+	if (strcmp(status, "valid") != 0)
+		return deny(dc, "requester certificate %s is %s", serial,
+		    status);
+	return 0;
+}
+
+/* Asks the signer to issue under profile; its answer is the decision. */
+static int
+issue(struct validator *vd, struct decide_req *dr, const char *profile,
+    struct decision *dc)
+{
+	struct signer_refusal	 rf;
+	char			 name[VALID_REQUESTER_MAX - 5];
+	char			 requester[VALID_REQUESTER_MAX];
+	int			 r;
+
+	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
+	    sizeof(name));
+	snprintf(requester, sizeof(requester), "scep %s", name);
+	r = signer_issue(vd, profile, dr->dr_csr_der, dr->dr_csr_len,
+	    dr->dr_txid, requester, dc->dc_serial, &rf);
+	if (r == -1) {
+		log_warnx("txid %s: signer unreachable", dr->dr_txid);
+		return deny(dc, "signer unavailable");
+	}
+	if (r == 1) {
+		/* Not the client's doing: someone must look at the CA. */
+		if (rf.sr_code == IPC_ERR_TOKEN ||
+		    rf.sr_code == IPC_ERR_LEDGER ||
+		    rf.sr_code == IPC_ERR_INTERNAL)
+			log_warnx("txid %s: SIGNER FAILURE (code %u): %s",
+			    dr->dr_txid, rf.sr_code, rf.sr_msg);
+		return deny(dc, "%s", rf.sr_msg);
+	}
+	dc->dc_status = SCEP_SUCCESS;
+	snprintf(dc->dc_reason, sizeof(dc->dc_reason), "issued under "
+	    "profile %s", profile);
+	return 0;
+}
+
+/*
+ * Applies the endpoint's mode to one request and, if it passes, asks the
+ * signer to issue under the endpoint's profile rule.
+ */
+static int
+decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
+{
+	const struct conf	*cf = vd->vd_conf;
+	int			 mode = cf->cf_scep_mode[dr->dr_endpoint];
+	const char		*why = NULL;
+	int			 ours;
+
+	if (mode != CHALLENGE_STATIC && mode != CHALLENGE_RENEWAL)
+		return deny(dc, "endpoint disabled");
+	if (dr->dr_type != VALID_MT_PKCSREQ &&
+	    dr->dr_type != VALID_MT_RENEWALREQ)
+		return deny(dc, "messageType %u not served", dr->dr_type);
+	/* certmonger and strongSwan renew with a PKCSReq signed by the
+	 * old certificate: whatever the mode, that is a renewal. */
+	ours = decide_issued_by(dr->dr_cert, vd->vd_ca_cert, time(NULL),
+	    &why) == 0;
+	if (mode == CHALLENGE_RENEWAL && !ours)
+		return deny(dc, "%s", why);
+	if (ours && renewal_check(vd, dr, dc) == -1)
+		return -1;
+	if (!ours && decide_challenge(dr->dr_csr, vd->vd_secret) == -1)
+		return deny(dc, "challenge password does not match");
+	return issue(vd, dr, decide_profile(cf->cf_scep_profile[
+	    dr->dr_endpoint], dr->dr_csr), dc);
+}
+
+/* Decodes every field and parses the DER; -1 if the frontend sent what
+ * it never should (it parsed both already). */
+static int
+decide_read(struct ipc_msg *req, struct decide_req *dr)
+{
+	const uint8_t	*cert, *p;
+	size_t		 certlen;
+
+	ipc_get_u32(req, &dr->dr_endpoint);
+	ipc_get_u32(req, &dr->dr_type);
+	ipc_get_str(req, dr->dr_txid, sizeof(dr->dr_txid));
+	ipc_get_bytes(req, &dr->dr_csr_der, &dr->dr_csr_len, IPC_CSR_MAX);
+	ipc_get_bytes(req, &cert, &certlen, IPC_CERT_MAX);
+	if (ipc_get_end(req) == -1 || dr->dr_endpoint >= SCEP_EP__MAX ||
+	    !scep_printable((const uint8_t *)dr->dr_txid,
+	    strlen(dr->dr_txid)))
+		return -1;
+	p = dr->dr_csr_der;
+	dr->dr_csr = d2i_X509_REQ(NULL, &p, (long)dr->dr_csr_len);
+	if (dr->dr_csr == NULL || p != dr->dr_csr_der + dr->dr_csr_len)
+		return -1;
+	p = cert;
+	dr->dr_cert = d2i_X509(NULL, &p, (long)certlen);
+	if (dr->dr_cert == NULL || p != cert + certlen)
+		return -1;
+	return 0;
+}
+
+/* Every decision is logged with its transactionID and serial. */
+static void
+decide_log(const struct decide_req *dr, const struct decision *dc)
+{
+	if (dc->dc_status == SCEP_SUCCESS)
+		log_info("txid %s (endpoint %u, messageType %u): SUCCESS, "
+		    "serial %s, %s", dr->dr_txid, dr->dr_endpoint,
+		    dr->dr_type, dc->dc_serial, dc->dc_reason);
+	else
+		log_info("txid %s (endpoint %u, messageType %u): FAILURE "
+		    "failInfo %u: %s", dr->dr_txid, dr->dr_endpoint,
+		    dr->dr_type, dc->dc_fail_info, dc->dc_reason);
+}
+
+int
+h_decide(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct decide_req	 dr;
+	struct decision		 dc;
+	int			 r = -1;
+
+	memset(&dr, 0, sizeof(dr));
+	memset(&dc, 0, sizeof(dc));
+	if (decide_read(req, &dr) == -1)
+		goto out;
+	decide(arg, &dr, &dc);
+	decide_log(&dr, &dc);
+	ipc_put_u32(ans, dc.dc_status);
+	ipc_put_u32(ans, dc.dc_fail_info);
+	ipc_put_str(ans, dc.dc_serial);
+	ipc_put_str(ans, dc.dc_reason);
+	r = 0;
+ out:
+	X509_REQ_free(dr.dr_csr);
+	X509_free(dr.dr_cert);
+	return r;
+}

@@ -1,0 +1,175 @@
+/*
+ * signer_client.c: the validator's calls to the signer.  One connection to
+ * signer-valid.sock, made on first use; a call that fails is made once
+ * more on a fresh connection, since the signer worker behind the old one
+ * may have been restarted.  Callers never compose a message themselves.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common.h"
+#include "config.h"
+#include "ipc.h"
+#include "privdrop.h"
+#include "validator.h"
+
+#define SIGNER_TIMEOUT_S	30	/* a token may be slow to sign */
+
+static int	signer_connect(struct validator *);
+static int	signer_call(struct validator *, struct ipc_msg *,
+		    struct ipc_msg *);
+static int	signer_cert_call(struct validator *, struct ipc_msg *,
+		    struct ipc_msg *, struct ipc_cert *,
+		    struct signer_refusal *);
+
+static int
+signer_connect(struct validator *vd)
+{
+	struct timeval	 tv = { SIGNER_TIMEOUT_S, 0 };
+	char		 path[512];
+
+	if (vd->vd_signer_fd != -1)
+		return 0;
+	snprintf(path, sizeof(path), "%s/signer-valid.sock",
+	    vd->vd_conf->cf_run_dir);
+	if ((vd->vd_signer_fd = unixsock_connect(path)) == -1) {
+		log_warn("connect %s", path);
+		return -1;
+	}
+	setsockopt(vd->vd_signer_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(vd->vd_signer_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+void
+signer_close(struct validator *vd)
+{
+	if (vd->vd_signer_fd != -1)
+		close(vd->vd_signer_fd);
+	vd->vd_signer_fd = -1;
+}
+
+/* Sends req and reads its answer into ans; 0, or -1 after two tries. */
+static int
+signer_call(struct validator *vd, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	const char	*why = NULL;
+	int		 try;
+
+	for (try = 0; try < 2; try++) {
+		if (signer_connect(vd) == -1)
+			continue;
+		req->m_hdr.h_reqid = ++vd->vd_reqid;
+		if (ipc_call(vd->vd_signer_fd, req, ans, &why) == 0)
+			return 0;
+		log_warnx("signer: %s", why);
+		signer_close(vd);
+	}
+	return -1;
+}
+
+/*
+ * Makes a call answered by a certificate record, read into c (pointing
+ * into ans, which the caller frees): 0, 1 if the signer refused (rf
+ * filled), -1 if it could not be asked or answered nonsense.
+ */
+static int
+signer_cert_call(struct validator *vd, struct ipc_msg *req,
+    struct ipc_msg *ans, struct ipc_cert *c, struct signer_refusal *rf)
+{
+	int	 r = 0;
+
+	memset(ans, 0, sizeof(*ans));
+	if (signer_call(vd, req, ans) == -1)
+		return -1;
+	if (ans->m_hdr.h_type == IPC_ANS_ERROR) {
+		ipc_get_u32(ans, &rf->sr_code);
+		ipc_get_str(ans, rf->sr_msg, sizeof(rf->sr_msg));
+		r = 1;
+	} else
+		ipc_get_cert(ans, c);
+	if (ipc_get_end(ans) == -1) {
+		log_warnx("signer: malformed %s",
+		    ipc_type_name(ans->m_hdr.h_type));
+		signer_close(vd);
+		return -1;
+	}
+	return r;
+}
+
+/* The CA certificate: the first of the chain the signer serves. */
+X509 *
+signer_cacert(struct validator *vd)
+{
+	struct ipc_msg	 req, ans;
+	const uint8_t	*pem;
+	size_t		 len;
+	BIO		*bio = NULL;
+	X509		*x = NULL;
+
+	ipc_msg_init(&req, IPC_REQ_CACERT, 0, vd->vd_conf->cf_ca_id);
+	memset(&ans, 0, sizeof(ans));
+	if (signer_call(vd, &req, &ans) == -1 ||
+	    ans.m_hdr.h_type != IPC_ANS_CACERT)
+		goto out;
+	ipc_get_bytes(&ans, &pem, &len, IPC_BODY_MAX);
+	if (ipc_get_end(&ans) == -1 ||
+	    (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		goto out;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+ out:
+	if (x == NULL)
+		log_warnx("no CA certificate from the signer");
+	BIO_free(bio);
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return x;
+}
+
+/* The ledger status of serial ("valid", "revoked", ...); 0, 1 or -1. */
+int
+signer_cert_status(struct validator *vd, const char *serial, char *status,
+    size_t statussz, struct signer_refusal *rf)
+{
+	struct ipc_msg	 req, ans;
+	struct ipc_cert	 c;
+	int		 r;
+
+	ipc_msg_init(&req, IPC_REQ_SHOW, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, serial);
+	if ((r = signer_cert_call(vd, &req, &ans, &c, rf)) == 0)
+		snprintf(status, statussz, "%s", c.c_status);
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return r;
+}
+
+/* Asks for a certificate under profile; its serial on 0, else 1 or -1. */
+int
+signer_issue(struct validator *vd, const char *profile, const uint8_t *csr,
+    size_t csrlen, const char *txid, const char *requester,
+    char serial[SERIAL_HEX_MAX], struct signer_refusal *rf)
+{
+	struct ipc_msg	 req, ans;
+	struct ipc_cert	 c;
+	int		 r;
+
+	ipc_msg_init(&req, IPC_REQ_ISSUE, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, profile);
+	ipc_put_bytes(&req, csr, csrlen);
+	ipc_put_str(&req, txid);
+	ipc_put_str(&req, requester);
+	ipc_put_str(&req, "");			/* no directory ids yet */
+	if ((r = signer_cert_call(vd, &req, &ans, &c, rf)) == 0)
+		snprintf(serial, SERIAL_HEX_MAX, "%s", c.c_serial);
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return r;
+}

@@ -1,0 +1,76 @@
+/*
+ * validator.h: keyward-validator's process state, shared by its loop,
+ * its rule table, its decisions and its signer client.
+ */
+#ifndef KEYWARD_VALIDATOR_H
+#define KEYWARD_VALIDATOR_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common.h"
+#include "ipc.h"
+
+struct conf;
+
+/* The listening socket the supervisor hands over. */
+#define VALID_FD_LISTEN		3
+
+/* SCEP messageType values the validator decides on (RFC 8894 3.2.1.2). */
+#define VALID_MT_RENEWALREQ	17
+#define VALID_MT_PKCSREQ	19
+
+#define VALID_TXID_MAX		128	/* transactionID characters */
+#define VALID_SECRET_MAX	256	/* static challenge, with its NUL */
+#define VALID_REQUESTER_MAX	256	/* the signer's requester field */
+
+struct validator {
+	const struct conf *vd_conf;
+	char		 vd_secret[VALID_SECRET_MAX]; /* "" if none */
+	X509		*vd_ca_cert;	/* renewals must chain to it */
+	int		 vd_signer_fd;	/* -1 until connected */
+	uint32_t	 vd_reqid;	/* last request to the signer */
+	uid_t		 vd_uid;	/* our own */
+	uid_t		 vd_frontend_uid;
+};
+
+/* A decision, as IPC_ANS_DECIDE carries it. */
+struct decision {
+	uint32_t	 dc_status;	/* SCEP_SUCCESS or SCEP_FAILURE */
+	uint32_t	 dc_fail_info;	/* SCEP_BAD_* when FAILURE */
+	char		 dc_serial[SERIAL_HEX_MAX];
+	char		 dc_reason[IPC_STR_MAX];	/* log only */
+};
+
+/* dispatch.c */
+int	dispatch(void *, const struct ipc_peer *, struct ipc_msg *req,
+	    struct ipc_msg *ans);
+
+/* decide.c: the handler, and the checks it makes, free of I/O. */
+int	h_decide(void *, struct ipc_msg *, struct ipc_msg *);
+int	decide_challenge(const X509_REQ *, const char *secret);
+const char *decide_profile(const char *rule, X509_REQ *);
+int	decide_issued_by(X509 *cert, X509 *ca, time_t now,
+	    const char **why);
+int	decide_same_subject(const X509_REQ *, const X509 *);
+
+/* signer_client.c: typed calls to the signer over signer-valid.sock. */
+/* The signer's refusal of a call: its IPC_ERR_* code and message. */
+struct signer_refusal {
+	uint32_t	 sr_code;
+	char		 sr_msg[IPC_STR_MAX];
+};
+X509	*signer_cacert(struct validator *);
+int	signer_cert_status(struct validator *, const char *serial,
+	    char *status, size_t, struct signer_refusal *);
+int	signer_issue(struct validator *, const char *profile,
+	    const uint8_t *csr, size_t csrlen, const char *txid,
+	    const char *requester, char serial[SERIAL_HEX_MAX],
+	    struct signer_refusal *);
+void	signer_close(struct validator *);
+
+#endif
