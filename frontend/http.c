@@ -56,22 +56,14 @@ static void
 serve_ca(struct evhttp_request *req)
 {
 	struct ipc_msg	 q, a;
-	const uint8_t	*pem;
-	size_t		 len;
-	BIO		*bio = NULL;
 	X509		*x = NULL;
 	unsigned char	*der = NULL;
 	int		 dlen = -1;
 
 	ipc_msg_init(&q, IPC_REQ_CACERT, 0, 0);
 	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_CACERT) {
-		ipc_get_bytes(&a, &pem, &len, IPC_BODY_MAX);
-		if (ipc_get_end(&a) == 0 &&
-		    (bio = BIO_new_mem_buf(pem, (int)len)) != NULL &&
-		    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-			dlen = i2d_X509(x, &der);
-	}
+	if (signer_call(&q, &a) == 0 && (x = ipc_get_cacert(&a)) != NULL)
+		dlen = i2d_X509(x, &der);
 	if (dlen <= 0)
 		reply_text(req, 503, "Service Unavailable",
 		    "CA certificate not available");
@@ -80,7 +72,6 @@ serve_ca(struct evhttp_request *req)
 		    (size_t)dlen);
 	OPENSSL_free(der);
 	X509_free(x);
-	BIO_free(bio);
 	ipc_msg_free(&a);
 }
 

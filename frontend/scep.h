@@ -12,6 +12,8 @@
 
 #include <openssl/x509.h>
 
+#include "ipc.h"
+
 #define SCEP_B64_MAX	(64 * 1024)	/* base64 characters of one message */
 #define SCEP_DER_MAX	(64 * 1024)	/* pkiMessage DER */
 #define SCEP_TXID_MAX	128		/* transactionID characters */
@@ -19,14 +21,6 @@
 #define SCEP_EK_MAX	1024		/* encryptedKey: RSA up to 8192 bits */
 #define SCEP_IAS_MAX	2048		/* recipient issuerAndSerialNumber */
 #define SCEP_CEK_MAX	32		/* AES-256 */
-
-/* messageType values (RFC 8894 3.2.1.2). */
-#define SCEP_MT_CERTREP		3
-#define SCEP_MT_RENEWALREQ	17
-#define SCEP_MT_PKCSREQ		19
-#define SCEP_MT_CERTPOLL	20
-#define SCEP_MT_GETCERT		21
-#define SCEP_MT_GETCRL		22
 
 /* What the caller answers (zero is not OK, so a blank request fails). */
 enum scep_result {

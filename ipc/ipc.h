@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	1
+#define IPC_VERSION	2
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
@@ -77,6 +77,14 @@ enum ipc_type {
 /* Key transport paddings for IPC_REQ_UNWRAP. */
 #define IPC_PAD_PKCS1	1
 #define IPC_PAD_OAEP	2
+
+/* SCEP messageType values (RFC 8894 3.2.1.2). */
+#define SCEP_MT_CERTREP		3
+#define SCEP_MT_RENEWALREQ	17
+#define SCEP_MT_PKCSREQ		19
+#define SCEP_MT_CERTPOLL	20
+#define SCEP_MT_GETCERT		21
+#define SCEP_MT_GETCRL		22
 
 /* SCEP pkiStatus and failInfo (RFC 8894 3.2.1.3-4). */
 #define SCEP_SUCCESS		0
@@ -176,6 +184,8 @@ void	ipc_error(struct ipc_msg *ans, const struct ipc_msg *req,
 	    uint32_t code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 const char *ipc_type_name(uint16_t type);
+/* The CA certificate from an IPC_ANS_CACERT (first of its PEM chain). */
+struct x509_st *ipc_get_cacert(struct ipc_msg *);
 
 /* frame.c */
 void	ipc_hdr_pack(const struct ipc_hdr *, uint8_t out[IPC_HDR_LEN]);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "ipc.h"
 
 static void	*msg_reserve(struct ipc_msg *, size_t);
@@ -275,4 +278,23 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
 	default:		return "unknown";
 	}
+}
+
+X509 *
+ipc_get_cacert(struct ipc_msg *ans)
+{
+	const uint8_t	*pem;
+	size_t		 len;
+	BIO		*bio;
+	X509		*x = NULL;
+
+	if (ans->m_hdr.h_type != IPC_ANS_CACERT)
+		return NULL;
+	ipc_get_bytes(ans, &pem, &len, IPC_BODY_MAX);
+	if (ipc_get_end(ans) == -1 ||
+	    (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	return x;
 }

@@ -268,8 +268,8 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 
 	if (mode != CHALLENGE_STATIC && mode != CHALLENGE_RENEWAL)
 		return deny(dc, "endpoint disabled");
-	if (dr->dr_type != VALID_MT_PKCSREQ &&
-	    dr->dr_type != VALID_MT_RENEWALREQ)
+	if (dr->dr_type != SCEP_MT_PKCSREQ &&
+	    dr->dr_type != SCEP_MT_RENEWALREQ)
 		return deny(dc, "messageType %u not served", dr->dr_type);
 	/* certmonger and strongSwan renew with a PKCSReq signed by the
 	 * old certificate: whatever the mode, that is a renewal. */

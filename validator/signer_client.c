@@ -109,25 +109,14 @@ X509 *
 signer_cacert(struct validator *vd)
 {
 	struct ipc_msg	 req, ans;
-	const uint8_t	*pem;
-	size_t		 len;
-	BIO		*bio = NULL;
 	X509		*x = NULL;
 
 	ipc_msg_init(&req, IPC_REQ_CACERT, 0, vd->vd_conf->cf_ca_id);
 	memset(&ans, 0, sizeof(ans));
-	if (signer_call(vd, &req, &ans) == -1 ||
-	    ans.m_hdr.h_type != IPC_ANS_CACERT)
-		goto out;
-	ipc_get_bytes(&ans, &pem, &len, IPC_BODY_MAX);
-	if (ipc_get_end(&ans) == -1 ||
-	    (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		goto out;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
- out:
+	if (signer_call(vd, &req, &ans) == 0)
+		x = ipc_get_cacert(&ans);
 	if (x == NULL)
 		log_warnx("no CA certificate from the signer");
-	BIO_free(bio);
 	ipc_msg_free(&req);
 	ipc_msg_free(&ans);
 	return x;

@@ -20,10 +20,6 @@ struct conf;
 /* The listening socket the supervisor hands over. */
 #define VALID_FD_LISTEN		3
 
-/* SCEP messageType values the validator decides on (RFC 8894 3.2.1.2). */
-#define VALID_MT_RENEWALREQ	17
-#define VALID_MT_PKCSREQ	19
-
 #define VALID_TXID_MAX		128	/* transactionID characters */
 #define VALID_SECRET_MAX	256	/* static challenge, with its NUL */
 #define VALID_REQUESTER_MAX	256	/* the signer's requester field */
