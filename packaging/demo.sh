@@ -29,7 +29,7 @@ cat <<MSG
 
 keyward demo: configuration $state/keyward.conf
   CA certificate:  http://$listen/ca/keyward.crt
-  static challenge: in $state/challenge
+  SCEP URL:        http://$listen/scep   (static challenge in $state/challenge)
   admin:           $sudo $bin/keywardctl -c $state/keyward.conf status | list | show SERIAL
   issue by hand:   $sudo $bin/keywardctl -c $state/keyward.conf issue --csr FILE --profile device
 
