@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "common.h"
+#include "testcert.h"
 #include "ipc.h"
 #include "signer.h"
 
@@ -43,41 +44,6 @@ static STACK_OF(X509) *chain;		/* CA after the issued cert */
 static STACK_OF(X509) *extra;		/* CA beside the RA in the reply */
 static const uint8_t nonce8[8] = { 1, 2, 3, 4, 5, 6, 7, 0x80 };
 
-/* A certificate for pub named cn, issued by issuer (NULL: self). */
-static X509 *
-make_cert(const char *cn, EVP_PKEY *pub, X509 *issuer, EVP_PKEY *signer,
-    long serial, const char *san)
-{
-	X509		*x;
-	X509_NAME	*name;
-	X509_EXTENSION	*ext;
-	X509V3_CTX	 ctx;
-
-	assert_non_null(x = X509_new());
-	assert_int_equal(X509_set_version(x, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial),
-	    1);
-	name = X509_get_subject_name(x);
-	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0), 1);
-	assert_int_equal(X509_set_issuer_name(x, issuer == NULL ? name :
-	    X509_get_subject_name(issuer)), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	assert_int_equal(X509_set_pubkey(x, pub), 1);
-	if (san != NULL) {
-		X509V3_set_ctx(&ctx, issuer == NULL ? x : issuer, x, NULL,
-		    NULL, 0);
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-		    san);
-		assert_non_null(ext);
-		assert_int_equal(X509_add_ext(x, ext, -1), 1);
-		X509_EXTENSION_free(ext);
-	}
-	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
-	return x;
-}
-
 static int
 setup(void **state)
 {
@@ -88,13 +54,13 @@ setup(void **state)
 	    (ra_key = EVP_RSA_gen(2048)) == NULL ||
 	    (req_key = EVP_RSA_gen(2048)) == NULL)
 		return -1;
-	root_cert = make_cert("Test Root", ca_key, NULL, ca_key, 9, NULL);
-	ca_cert = make_cert("Test CA", ca_key, NULL, ca_key, 1, NULL);
-	ra_cert = make_cert("Test RA", ra_key, ca_cert, ca_key, 2, NULL);
-	req_cert = make_cert("5D1E4D5A-6B2C-4F0E-9C1A-0123456789AB",
+	root_cert = tc_cert("Test Root", ca_key, NULL, ca_key, 9, NULL);
+	ca_cert = tc_cert("Test CA", ca_key, NULL, ca_key, 1, NULL);
+	ra_cert = tc_cert("Test RA", ra_key, ca_cert, ca_key, 2, NULL);
+	req_cert = tc_cert("5D1E4D5A-6B2C-4F0E-9C1A-0123456789AB",
 	    req_key, NULL, req_key, 3, NULL);
 	/* Larger than the CA cert: a DER SET OF would sort it second. */
-	leaf = make_cert("device", req_key, ca_cert, ca_key, 4, SAN_BIG);
+	leaf = tc_cert("device", req_key, ca_cert, ca_key, 4, SAN_BIG);
 	if ((n = i2d_X509(leaf, &leaf_der)) <= 0)
 		return -1;
 	leaf_len = (size_t)n;
@@ -591,7 +557,7 @@ test_refused_inputs(void **state)
 	    &len, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "parse"));
 	assert_non_null(ec = EVP_EC_gen("P-256"));
-	eccert = make_cert("ec", ec, NULL, ec, 5, NULL);
+	eccert = tc_cert("ec", ec, NULL, ec, 5, NULL);
 	in = base_in(SCEP_SUCCESS);
 	in.ci_requester = eccert;
 	assert_int_equal(certrep_check(&in, why, sizeof(why)), -1);

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "testcert.h"
 #include "common.h"
 #include "validator.h"
 
@@ -27,30 +28,6 @@
 
 static EVP_PKEY	*key, *ca_key, *other_key;
 static X509	*ca_cert;
-
-/* A certificate for pub named cn, issued by issuer (NULL: self), valid
- * from a minute ago for a day. */
-static X509 *
-make_cert(const char *cn, EVP_PKEY *pub, X509 *issuer, EVP_PKEY *signer)
-{
-	X509		*x;
-	X509_NAME	*name;
-
-	assert_non_null(x = X509_new());
-	assert_int_equal(X509_set_version(x, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 0x1234),
-	    1);
-	name = X509_get_subject_name(x);
-	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0), 1);
-	assert_int_equal(X509_set_issuer_name(x, issuer == NULL ? name :
-	    X509_get_subject_name(issuer)), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-	assert_int_equal(X509_set_pubkey(x, pub), 1);
-	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
-	return x;
-}
 
 /* A CSR named cn with an optional subjectAltName (openssl syntax). */
 static X509_REQ *
@@ -109,7 +86,7 @@ setup(void **state)
 	other_key = EVP_EC_gen("P-256");
 	if (key == NULL || ca_key == NULL || other_key == NULL)
 		return -1;
-	ca_cert = make_cert("Test CA", ca_key, NULL, ca_key);
+	ca_cert = tc_cert("Test CA", ca_key, NULL, ca_key, 0x1234, NULL);
 	return 0;
 }
 
@@ -249,10 +226,10 @@ test_issued_by(void **state)
 	const char	*why = NULL;
 	time_t		 now = time(NULL);
 
-	leaf = make_cert("device-1", key, ca_cert, ca_key);
-	self = make_cert("device-1", key, NULL, key);
+	leaf = tc_cert("device-1", key, ca_cert, ca_key, 0x1234, NULL);
+	self = tc_cert("device-1", key, NULL, key, 0x1234, NULL);
 	/* Our CA's name as issuer, someone else's signature. */
-	forged = make_cert("device-1", key, ca_cert, other_key);
+	forged = tc_cert("device-1", key, ca_cert, other_key, 0x1234, NULL);
 	assert_int_equal(decide_issued_by(leaf, ca_cert, now, &why), 0);
 	assert_int_equal(decide_issued_by(self, ca_cert, now, &why), -1);
 	assert_string_equal(why, "requester certificate not issued by this "
@@ -278,7 +255,7 @@ test_same_subject(void **state)
 	X509		*leaf;
 	X509_REQ	*same, *other, *longer;
 
-	leaf = make_cert("device-1", key, ca_cert, ca_key);
+	leaf = tc_cert("device-1", key, ca_cert, ca_key, 0x1234, NULL);
 	same = make_csr("device-1", "DNS:new.example");
 	other = make_csr("device-2", NULL);
 	longer = make_csr("device-1", NULL);
