@@ -50,6 +50,10 @@ check "the renewed certificate verifies" openssl verify -CAfile "$T/ca.pem" "$T/
 
 check "garbage to PKIOperation gets HTTP 400" sh -c \
     'test "$(head -c 2000 /dev/urandom | curl -s -o /dev/null -w "%{http_code}" --data-binary @- "$URL?operation=PKIOperation")" = 400'
+check "a 10 MB body gets HTTP 413" sh -c \
+    'head -c 10000000 /dev/zero >"$T/big" && test "$(curl -s -o /dev/null -w "%{http_code}" --data-binary @"$T/big" "$URL?operation=PKIOperation")" = 413'
+check "a GET PKIOperation with garbage base64 gets HTTP 400" sh -c \
+    'test "$(curl -s -o /dev/null -w "%{http_code}" "$URL?operation=PKIOperation&message=%25%25notbase64")" = 400'
 check "an unknown operation gets HTTP 400" sh -c \
     'test "$(curl -s -o /dev/null -w "%{http_code}" "$URL?operation=Bogus")" = 400'
 check "the appliance still serves" ctl status
