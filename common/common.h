@@ -47,7 +47,9 @@ int	serial_normalize(const char *in, char *out, size_t outsz);
 void	serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz);
 /* A certificate's serial that way; -1 if negative or over SERIAL_MAX. */
 struct x509_st;
+struct asn1_string_st;
 int	serial_of_cert(const struct x509_st *, char out[SERIAL_HEX_MAX]);
+int	serial_of_asn1(const struct asn1_string_st *, char out[SERIAL_HEX_MAX]);
 
 /* reason.c: RFC 5280 CRLReason names and numbers. */
 #define REASON_MAX	10

@@ -43,15 +43,20 @@ serial_hex(const uint8_t *bin, size_t len, char *out, size_t outsz)
 
 /* Upper-case hex of the serial's octets; refuses negative or overlong. */
 int
-serial_of_cert(const X509 *x, char out[SERIAL_HEX_MAX])
+serial_of_asn1(const ASN1_INTEGER *ai, char out[SERIAL_HEX_MAX])
 {
-	const ASN1_INTEGER	*ai = X509_get0_serialNumber(x);
-	int			 len = ASN1_STRING_length(ai);
+	int	 len = ai == NULL ? 0 : ASN1_STRING_length(ai);
 
-	if (ASN1_STRING_type(ai) != V_ASN1_INTEGER || len < 1 ||
+	if (len < 1 || ASN1_STRING_type(ai) != V_ASN1_INTEGER ||
 	    len > SERIAL_MAX)
 		return -1;
 	serial_hex(ASN1_STRING_get0_data(ai), (size_t)len, out,
 	    SERIAL_HEX_MAX);
 	return 0;
+}
+
+int
+serial_of_cert(const X509 *x, char out[SERIAL_HEX_MAX])
+{
+	return serial_of_asn1(X509_get0_serialNumber(x), out);
 }

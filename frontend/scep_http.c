@@ -128,14 +128,25 @@ unwrap(void *arg, int pad, int md, const uint8_t *ias, size_t iaslen,
 	return r;
 }
 
-/* Asks the validator about a PKCSReq or RenewalReq. */
+/* Puts name's DER, or empty bytes when there is none. */
+static void
+put_name(struct ipc_msg *q, const X509_NAME *name)
+{
+	uint8_t	*der = NULL;
+	int	 len = name == NULL ? 0 : i2d_X509_NAME(name, &der);
+
+	ipc_put_bytes(q, der, len > 0 ? (size_t)len : 0);
+	OPENSSL_free(der);
+}
+
+/* Asks the validator about a request of any type it parsed. */
 static void
 decide(int ep, const struct scep_req *r, int *status, int *fail,
     char *serial, size_t serialsz)
 {
 	struct ipc_msg	 q, a;
 	uint8_t		*cert = NULL;
-	char		 reason[IPC_STR_MAX];
+	char		 reason[IPC_STR_MAX], asked[SERIAL_HEX_MAX] = "";
 	uint32_t	 st, fi;
 	int		 len;
 
@@ -148,6 +159,11 @@ decide(int ep, const struct scep_req *r, int *status, int *fail,
 	ipc_put_str(&q, r->sr_txid);
 	ipc_put_bytes(&q, r->sr_csr_der, r->sr_csr_len);
 	ipc_put_bytes(&q, cert, len > 0 ? (size_t)len : 0);
+	put_name(&q, r->sr_issuer);
+	put_name(&q, r->sr_subject);
+	if (r->sr_serial != NULL && serial_of_asn1(r->sr_serial, asked) == -1)
+		snprintf(asked, sizeof(asked), "-");	/* never ours */
+	ipc_put_str(&q, asked);
 	OPENSSL_free(cert);
 	memset(&a, 0, sizeof(a));
 	if (validator_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_DECIDE) {
@@ -236,14 +252,8 @@ pkiop_answer(struct evhttp_request *req, int ep, const struct scep_req *r)
 	char	 serial[SERIAL_HEX_MAX] = "";
 	int	 status = SCEP_FAILURE, fail = r->sr_fail_info;
 
-	if (r->sr_result == SCEP_R_OK) {
-		if (r->sr_type == SCEP_MT_PKCSREQ ||
-		    r->sr_type == SCEP_MT_RENEWALREQ)
-			decide(ep, r, &status, &fail, serial, sizeof(serial));
-		else	/* XXX CertPoll, GetCert, GetCRL: not yet served */
-			fail = r->sr_type == SCEP_MT_CERTPOLL ?
-			    SCEP_BAD_CERT_ID : SCEP_BAD_REQUEST;
-	}
+	if (r->sr_result == SCEP_R_OK)
+		decide(ep, r, &status, &fail, serial, sizeof(serial));
 	log_info("scep txid %s type %d: %s%s%s", r->sr_txid, r->sr_type,
 	    status == SCEP_SUCCESS ? "issued " : status == SCEP_PENDING ?
 	    "pending" : "failure ", status == SCEP_SUCCESS ? serial : "",

@@ -16,11 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	2
+#define IPC_VERSION	3
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
 #define IPC_CERT_MAX	(16 * 1024)
+#define IPC_NAME_MAX	(4 * 1024)	/* one X.509 Name in DER */
 #define IPC_STR_MAX	1024
 #define IPC_LIST_MAX	100		/* rows in one ANS_LIST (no DER) */
 
@@ -67,7 +68,11 @@ enum ipc_type {
 	/* frontend <-> validator */
 	IPC_REQ_DECIDE = 130,		/* u32 endpoint (SCEP_EP_* in config.h), u32 SCEP
 					   messageType, str txid, bytes CSR
-					   DER, bytes requester cert DER */
+					   DER (PKCSReq, RenewalReq, else
+					   empty), bytes requester cert DER,
+					   bytes issuer Name DER, bytes
+					   subject Name DER (CertPoll), str
+					   serial (GetCert, GetCRL) */
 	IPC_ANS_DECIDE = 131,		/* u32 pkiStatus, u32 failInfo,
 					   str serial ("" unless SUCCESS),
 					   str reason (for the log) */

@@ -28,8 +28,12 @@ struct decide_req {
 	char		 dr_txid[VALID_TXID_MAX + 1];
 	const uint8_t	*dr_csr_der;	/* points into the request */
 	size_t		 dr_csr_len;
-	X509_REQ	*dr_csr;
+	X509_REQ	*dr_csr;	/* NULL unless PKCSReq, RenewalReq */
 	X509		*dr_cert;	/* signed the pkiMessage */
+	X509_NAME	*dr_issuer;	/* CertPoll, GetCert, GetCRL */
+	X509_NAME	*dr_subject;	/* CertPoll */
+	char		 dr_serial[SERIAL_HEX_MAX];	/* GetCert, GetCRL;
+					   "-" for one that cannot be ours */
 };
 
 static int	challenge_type_ok(int);
@@ -43,6 +47,8 @@ static int	issue(struct validator *, struct decide_req *, const char *,
 		    struct decision *);
 static int	decide(struct validator *, struct decide_req *,
 		    struct decision *);
+static int	is_request(uint32_t);
+static int	read_name(const uint8_t *, size_t, X509_NAME **);
 static int	decide_read(struct ipc_msg *, struct decide_req *);
 static void	decide_log(const struct decide_req *,
 		    const struct decision *);
@@ -268,8 +274,7 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 
 	if (mode != CHALLENGE_STATIC && mode != CHALLENGE_RENEWAL)
 		return deny(dc, "endpoint disabled");
-	if (dr->dr_type != SCEP_MT_PKCSREQ &&
-	    dr->dr_type != SCEP_MT_RENEWALREQ)
+	if (!is_request(dr->dr_type))
 		return deny(dc, "messageType %u not served", dr->dr_type);
 	/* certmonger and strongSwan renew with a PKCSReq signed by the
 	 * old certificate: whatever the mode, that is a renewal. */
@@ -285,27 +290,61 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 	    dr->dr_endpoint], dr->dr_csr), dc);
 }
 
+/* An optional Name: NULL for empty bytes; -1 if present but not one
+ * whole Name. */
+static int
+read_name(const uint8_t *der, size_t len, X509_NAME **out)
+{
+	const uint8_t	*p = der;
+
+	*out = NULL;
+	if (len == 0)
+		return 0;
+	*out = d2i_X509_NAME(NULL, &p, (long)len);
+	return *out != NULL && p == der + len ? 0 : -1;
+}
+
+/* 1 for the message types that carry a CSR. */
+static int
+is_request(uint32_t type)
+{
+	return type == SCEP_MT_PKCSREQ || type == SCEP_MT_RENEWALREQ;
+}
+
 /* Decodes every field and parses the DER; -1 if the frontend sent what
- * it never should (it parsed both already). */
+ * it never should (it parsed all of it already). */
 static int
 decide_read(struct ipc_msg *req, struct decide_req *dr)
 {
-	const uint8_t	*cert, *p;
-	size_t		 certlen;
+	const uint8_t	*cert, *iss, *sub, *p;
+	size_t		 certlen, isslen, sublen;
+	char		 serial[SERIAL_HEX_MAX];
 
 	ipc_get_u32(req, &dr->dr_endpoint);
 	ipc_get_u32(req, &dr->dr_type);
 	ipc_get_str(req, dr->dr_txid, sizeof(dr->dr_txid));
 	ipc_get_bytes(req, &dr->dr_csr_der, &dr->dr_csr_len, IPC_CSR_MAX);
 	ipc_get_bytes(req, &cert, &certlen, IPC_CERT_MAX);
+	ipc_get_bytes(req, &iss, &isslen, IPC_NAME_MAX);
+	ipc_get_bytes(req, &sub, &sublen, IPC_NAME_MAX);
+	ipc_get_str(req, serial, sizeof(serial));
 	if (ipc_get_end(req) == -1 || dr->dr_endpoint >= SCEP_EP__MAX ||
 	    !scep_printable((const uint8_t *)dr->dr_txid,
-	    strlen(dr->dr_txid)))
+	    strlen(dr->dr_txid)) ||
+	    read_name(iss, isslen, &dr->dr_issuer) == -1 ||
+	    read_name(sub, sublen, &dr->dr_subject) == -1)
 		return -1;
-	p = dr->dr_csr_der;
-	dr->dr_csr = d2i_X509_REQ(NULL, &p, (long)dr->dr_csr_len);
-	if (dr->dr_csr == NULL || p != dr->dr_csr_der + dr->dr_csr_len)
+	if (strcmp(serial, "-") == 0 || serial[0] == '\0')
+		memcpy(dr->dr_serial, serial, sizeof(serial));
+	else if (serial_normalize(serial, dr->dr_serial,
+	    sizeof(dr->dr_serial)) == -1)
 		return -1;
+	if (is_request(dr->dr_type) || dr->dr_csr_len > 0) {
+		p = dr->dr_csr_der;
+		dr->dr_csr = d2i_X509_REQ(NULL, &p, (long)dr->dr_csr_len);
+		if (dr->dr_csr == NULL || p != dr->dr_csr_der + dr->dr_csr_len)
+			return -1;
+	}
 	p = cert;
 	dr->dr_cert = d2i_X509(NULL, &p, (long)certlen);
 	if (dr->dr_cert == NULL || p != cert + certlen)
@@ -348,5 +387,7 @@ h_decide(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
  out:
 	X509_REQ_free(dr.dr_csr);
 	X509_free(dr.dr_cert);
+	X509_NAME_free(dr.dr_issuer);
+	X509_NAME_free(dr.dr_subject);
 	return r;
 }

@@ -10,10 +10,12 @@
 #include "ipc.h"
 #include "validator.h"
 
-/* u32 endpoint, u32 messageType, str txid, bytes CSR, bytes certificate */
-#define DECIDE_MIN	(4 + 4 + (4 + 1) + (4 + 1) + (4 + 1))
+/* u32 endpoint, u32 messageType, str txid, bytes CSR, bytes certificate,
+ * bytes issuer, bytes subject, str serial */
+#define DECIDE_MIN	(4 + 4 + (4 + 1) + 4 + (4 + 1) + 4 + 4 + 4)
 #define DECIDE_MAX	(4 + 4 + (4 + VALID_TXID_MAX) + (4 + IPC_CSR_MAX) + \
-			    (4 + IPC_CERT_MAX))
+			    (4 + IPC_CERT_MAX) + 2 * (4 + IPC_NAME_MAX) + \
+			    (4 + SERIAL_HEX_MAX))
 
 static const struct ipc_rule rules[] = {
 	/* type		  peers		 min	     max	 handler */

@@ -10,7 +10,7 @@ import socket
 import struct
 import sys
 
-VERSION, REQ_DECIDE, ANS_DECIDE, REQ_ISSUE = 2, 130, 131, 100  # ipc/ipc.h
+VERSION, REQ_DECIDE, ANS_DECIDE, REQ_ISSUE = 3, 130, 131, 100  # ipc/ipc.h
 
 
 def frame(mtype, body):
@@ -21,9 +21,10 @@ def lp(data):
     return struct.pack("!I", len(data)) + data
 
 
-def decide_body(endpoint, mtype, txid, csr, cert):
+def decide_body(endpoint, mtype, txid, csr, cert, issuer=b"", subject=b"",
+                serial=b""):
     return (struct.pack("!II", endpoint, mtype) + lp(txid) + lp(csr)
-            + lp(cert))
+            + lp(cert) + lp(issuer) + lp(subject) + lp(serial))
 
 
 # Messages a sane frontend never sends: each must cost it the connection.
