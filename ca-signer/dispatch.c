@@ -15,10 +15,15 @@
 /* u32 padding, u32 digest, bytes ias, bytes encryptedKey, u32 keylen */
 #define UNWRAP_MIN	(4 + 4 + (4 + 1) + (4 + 1) + 4)
 #define UNWRAP_MAX	(4 + 4 + (4 + UNWRAP_IAS_MAX) + (4 + UNWRAP_EK_MAX) + 4)
-/* str txid, bytes nonce, bytes cert, 4 x u32, str serial */
-#define CERTREP_MIN	((4 + 1) + 4 + (4 + 1) + 4 * 4 + 4)
+/* str txid, bytes nonce, bytes cert, 4 x u32, str serial, u32 type */
+#define CERTREP_MIN	((4 + 1) + 4 + (4 + 1) + 4 * 4 + 4 + 4)
 #define CERTREP_MAX	((4 + CERTREP_TXID_MAX) + (4 + CERTREP_NONCE_MAX) + \
-			    (4 + IPC_CERT_MAX) + 4 * 4 + SERIAL_FIELD)
+			    (4 + IPC_CERT_MAX) + 4 * 4 + SERIAL_FIELD + 4)
+
+/* str profile, bytes csr, str txid, str requester */
+#define PEND_MAX	((4 + CONF_NAME_MAX) + (4 + IPC_CSR_MAX) + (4 + 128) + \
+			    (4 + 255))
+#define TXID_MAX	(4 + 128)
 
 static const struct ipc_rule rules[] = {
 	/* type		    peers				min max		handler */
@@ -41,6 +46,11 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_CERTREP,  PEER_FRONTEND,	CERTREP_MIN, CERTREP_MAX,
 									h_certrep },
 	{ IPC_REQ_RACERTS,  PEER_FRONTEND | PEER_ADMIN,	0, 0,		h_racerts },
+	{ IPC_REQ_PEND,	    PEER_VALIDATOR,		16, PEND_MAX,	h_pend },
+	{ IPC_REQ_TXID,	    PEER_VALIDATOR,		4, TXID_MAX,	h_txid },
+	{ IPC_REQ_PENDING,  PEER_ADMIN,			8, 8,		h_pending },
+	{ IPC_REQ_APPROVE,  PEER_ADMIN,			8, 8,		h_approve },
+	{ IPC_REQ_DENY,	    PEER_ADMIN,			8, 8,		h_deny },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

@@ -26,9 +26,11 @@ static void	cert_answer(struct ipc_msg *, const struct ledger_cert *,
 static int	cert_reply(struct signer *, struct ipc_msg *,
 		    struct ipc_msg *, const char *);
 static int	replay(struct signer *, struct ipc_msg *, struct ipc_msg *,
-		    const char *, const char *);
-static void	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
-		    X509_REQ *, struct ledger_issue *);
+		    const char *, const char *, char *);
+static int	serial_reserve(struct signer *, const struct ledger_issue *,
+		    char [41]);
+static int	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
+		    X509_REQ *, struct ledger_issue *, char *);
 
 /* Answers with the ledger's last error; 0 for handlers to return. */
 static int
@@ -89,7 +91,7 @@ h_ping(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 }
 
 /* Hex SHA-256 of the CSR as received, for replay detection. */
-static void
+void
 csr_hash(const uint8_t *der, size_t len, char out[65])
 {
 	uint8_t		 md[32];
@@ -99,9 +101,13 @@ csr_hash(const uint8_t *der, size_t len, char out[65])
 	serial_hex(md, sizeof(md), out, 65);
 }
 
-/* Reserves a fresh serial in the ledger: the signing event of rule 3. */
+/*
+ * Reserves a fresh serial in the ledger: the signing event of rule 3.
+ * 1 if li's transactionID got a certificate or a signing meanwhile.
+ */
 static int
-serial_reserve(struct signer *sg, const char *profile, char hex[41])
+serial_reserve(struct signer *sg, const struct ledger_issue *li,
+    char hex[41])
 {
 	uint8_t		 serial[SERIAL_LEN];
 	int		 tries;
@@ -111,9 +117,9 @@ serial_reserve(struct signer *sg, const char *profile, char hex[41])
 			return -1;
 		serial_hex(serial, sizeof(serial), hex, 41);
 		if (ledger_serial_exists(sg->sg_ledger, hex) == 0)
-			return ledger_signing(sg->sg_ledger,
-			    sg->sg_conf->cf_ca_id, hex, profile,
-			    sg->sg_owner);
+			return ledger_signing_txid(sg->sg_ledger,
+			    li->li_ca_id, hex, li->li_profile, sg->sg_owner,
+			    li->li_txid, li->li_csr_hash);
 	}
 	return -1;
 }
@@ -122,11 +128,12 @@ serial_reserve(struct signer *sg, const char *profile, char hex[41])
  * A transactionID seen before (design.md "Replays"): the same CSR gets
  * that certificate again, since clients resend after a timeout, unless
  * it was revoked (a key may not come back that way); another CSR is
- * refused.  1 if txid is new or empty, else 0 with ans filled.
+ * refused.  1 if txid is new or empty, else 0 with ans filled (and
+ * serial, when it is a certificate).
  */
 static int
 replay(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
-    const char *txid, const char *hash)
+    const char *txid, const char *hash, char *serial)
 {
 	struct ledger_cert	 lc;
 	int			 r;
@@ -147,6 +154,7 @@ replay(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		log_info("replay of %s (reqid %u, txid %s) to %s",
 		    lc.lc_serial, req->m_hdr.h_reqid, txid, lc.lc_requester);
 		cert_answer(ans, &lc, 1);
+		snprintf(serial, SERIAL_HEX_MAX, "%s", lc.lc_serial);
 	}
 	ledger_cert_free(&lc);
 	return 0;
@@ -155,27 +163,35 @@ replay(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 /*
  * Policy, then the signing event, then the signature, then the issued
  * event; only a committed certificate is answered (design.md rule 3).
+ * 0 with the serial in out, -1 with an error in ans.
  */
-static void
+static int
 issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
-    X509_REQ *csr, struct ledger_issue *li)
+    X509_REQ *csr, struct ledger_issue *li, char *out)
 {
 	const struct conf_profile	*pr;
 	char				 why[256], hex[41];
 	uint8_t				 serial[SERIAL_LEN], *der = NULL;
 	X509				*x = NULL;
-	int				 len;
+	int				 len, rc = -1;
 
 	pr = conf_profile(sg->sg_conf, li->li_profile);
 	if (policy_check(sg->sg_conf, pr, csr, why, sizeof(why)) == -1) {
 		log_warnx("denied reqid %u (%s, profile %s): %s",
 		    req->m_hdr.h_reqid, li->li_requester, pr->pr_name, why);
 		ipc_error(ans, req, IPC_ERR_POLICY, "%s", why);
-		return;
+		return -1;
 	}
-	if (serial_reserve(sg, pr->pr_name, hex) == -1) {
+	if ((len = serial_reserve(sg, li, hex)) == -1) {
 		ledger_fail(sg, req, ans);
-		return;
+		return -1;
+	}
+	if (len == 1) {		/* a resend overtook us */
+		if (replay(sg, req, ans, li->li_txid, li->li_csr_hash,
+		    out) == 1)
+			ipc_error(ans, req, IPC_ERR_BUSY, "transactionID %s is "
+			    "being signed", li->li_txid);
+		return ans->m_hdr.h_type == IPC_ANS_ERROR ? -1 : 0;
 	}
 	for (len = 0; len < SERIAL_LEN; len++)
 		sscanf(hex + 2 * len, "%2hhx", &serial[len]);
@@ -198,24 +214,68 @@ issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 	log_info("issued %s (reqid %u, profile %s) to %s", hex,
 	    req->m_hdr.h_reqid, pr->pr_name, li->li_requester);
 	cert_reply(sg, req, ans, hex);
+	snprintf(out, SERIAL_HEX_MAX, "%s", hex);
+	rc = 0;
  out:
 	OPENSSL_free(der);
 	X509_free(x);
+	return rc;
+}
+
+/*
+ * Issues, or replays, the certificate one request asks for: from
+ * IPC_REQ_ISSUE or from an approved pending request.  0 with the serial
+ * in out and a cert record in ans; -1 with an error in ans.
+ */
+int
+signer_issue_csr(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    const struct issue_req *ir, char out[SERIAL_HEX_MAX])
+{
+	struct ledger_issue	 li;
+	char			 hash[65];
+	const uint8_t		*p = ir->ir_csr;
+	X509_REQ		*csr = NULL;
+	int			 r = -1;
+
+	if (conf_profile(sg->sg_conf, ir->ir_profile) == NULL) {
+		ipc_error(ans, req, IPC_ERR_PROFILE, "unknown profile '%s'",
+		    ir->ir_profile);
+		return -1;
+	}
+	if ((csr = d2i_X509_REQ(NULL, &p, (long)ir->ir_csrlen)) == NULL ||
+	    p != ir->ir_csr + ir->ir_csrlen) {
+		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
+		goto out;
+	}
+	csr_hash(ir->ir_csr, ir->ir_csrlen, hash);
+	if (replay(sg, req, ans, ir->ir_txid, hash, out) == 0) {
+		r = ans->m_hdr.h_type == IPC_ANS_ERROR ? -1 : 0;
+		goto out;
+	}
+	memset(&li, 0, sizeof(li));
+	li.li_ca_id = sg->sg_conf->cf_ca_id;
+	li.li_profile = ir->ir_profile;
+	li.li_txid = ir->ir_txid;
+	li.li_csr_hash = hash;
+	li.li_requester = ir->ir_requester;
+	li.li_dir_ids = ir->ir_dir_ids;
+	r = issue_one(sg, req, ans, csr, &li, out);
+ out:
+	X509_REQ_free(csr);
+	return r;
 }
 
 int
 h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 {
 	struct signer		*sg = arg;
-	struct ledger_issue	 li;
+	struct issue_req	 ir;
 	char			 profile[CONF_NAME_MAX], txid[129];
-	char			 requester[256], dir_ids[512], hash[65];
-	const uint8_t		*der, *p;
-	size_t			 derlen;
-	X509_REQ		*csr = NULL;
+	char			 requester[256], dir_ids[512];
+	char			 serial[SERIAL_HEX_MAX];
 
 	ipc_get_str(req, profile, sizeof(profile));
-	ipc_get_bytes(req, &der, &derlen, IPC_CSR_MAX);
+	ipc_get_bytes(req, &ir.ir_csr, &ir.ir_csrlen, IPC_CSR_MAX);
 	ipc_get_str(req, txid, sizeof(txid));
 	ipc_get_str(req, requester, sizeof(requester));
 	ipc_get_str(req, dir_ids, sizeof(dir_ids));
@@ -224,30 +284,11 @@ h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	if (sg->sg_peer == PEER_ADMIN)
 		snprintf(requester, sizeof(requester), "admin uid %u",
 		    (unsigned)sg->sg_peer_uid);
-	if (conf_profile(sg->sg_conf, profile) == NULL) {
-		ipc_error(ans, req, IPC_ERR_PROFILE, "unknown profile '%s'",
-		    profile);
-		return 0;
-	}
-	p = der;
-	if ((csr = d2i_X509_REQ(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen) {
-		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
-		goto out;
-	}
-	csr_hash(der, derlen, hash);
-	if (replay(sg, req, ans, txid, hash) == 0)
-		goto out;
-	memset(&li, 0, sizeof(li));
-	li.li_ca_id = sg->sg_conf->cf_ca_id;
-	li.li_profile = profile;
-	li.li_txid = txid;
-	li.li_csr_hash = hash;
-	li.li_requester = requester;
-	li.li_dir_ids = dir_ids;
-	issue_one(sg, req, ans, csr, &li);
- out:
-	X509_REQ_free(csr);
+	ir.ir_profile = profile;
+	ir.ir_txid = txid;
+	ir.ir_requester = requester;
+	ir.ir_dir_ids = dir_ids;
+	signer_issue_csr(sg, req, ans, &ir, serial);
 	return 0;
 }
 

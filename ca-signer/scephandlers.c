@@ -31,6 +31,7 @@ struct certrep_req {
 	uint32_t	 cr_digest;
 	uint32_t	 cr_status;
 	uint32_t	 cr_failinfo;
+	uint32_t	 cr_type;	/* messageType of the request */
 };
 
 static int	ias_names(const PKCS7_ISSUER_AND_SERIAL *, X509 *);
@@ -143,6 +144,7 @@ certrep_decode(struct ipc_msg *req, struct certrep_req *cr)
 	ipc_get_u32(req, &cr->cr_status);
 	ipc_get_u32(req, &cr->cr_failinfo);
 	ipc_get_str(req, raw, sizeof(raw));
+	ipc_get_u32(req, &cr->cr_type);
 	if (ipc_get_end(req) == -1 || cr->cr_cipher > INT_MAX ||
 	    cr->cr_digest > INT_MAX || cr->cr_txid[0] == '\0')
 		return -1;
@@ -166,14 +168,16 @@ certrep_decode(struct ipc_msg *req, struct certrep_req *cr)
 /*
  * SUCCESS: the certificate must be this CA's, valid (not withheld while
  * Intune has not acknowledged), and issued for this very transaction, so
- * the frontend cannot have somebody else's certificate sent.  0 with the
- * row, 1 when an error answer was written.
+ * the frontend cannot have somebody else's certificate sent.  GetCert
+ * asks for any certificate by serial: certificates are public, but a
+ * withheld one has not been handed out.  0 with the row, 1 when an error
+ * answer was written.
  */
 static int
 certrep_issued(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
     const struct certrep_req *cr, struct ledger_cert *lc)
 {
-	int	 r;
+	int	 r, getcert = cr->cr_type == SCEP_MT_GETCERT;
 
 	if ((r = ledger_cert_get(sg->sg_ledger, cr->cr_serial, lc)) == -1) {
 		ipc_error(ans, req, IPC_ERR_LEDGER, "ledger: %s",
@@ -185,14 +189,15 @@ certrep_issued(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		    "serial %s", cr->cr_serial);
 		return 1;
 	}
-	if (lc->lc_txid == NULL || strcmp(lc->lc_txid, cr->cr_txid) != 0) {
+	if (!getcert && strcmp(lc->lc_txid, cr->cr_txid) != 0) {
 		log_warnx("CertRep reqid %u: certificate %s belongs to "
 		    "another transaction", req->m_hdr.h_reqid, cr->cr_serial);
 		ipc_error(ans, req, IPC_ERR_DENIED, "certificate %s was not "
 		    "issued for this transaction", cr->cr_serial);
 		return 1;
 	}
-	if (lc->lc_status == NULL || strcmp(lc->lc_status, ST_VALID) != 0) {
+	if (getcert ? strcmp(lc->lc_status, ST_WITHHELD) == 0 :
+	    strcmp(lc->lc_status, ST_VALID) != 0) {
 		ipc_error(ans, req, IPC_ERR_STATE, "certificate %s is %s",
 		    cr->cr_serial, lc->lc_status == NULL ? "?" :
 		    lc->lc_status);

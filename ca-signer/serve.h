@@ -9,6 +9,7 @@
 
 #include <openssl/x509.h>
 
+#include "common.h"
 #include "ipc.h"
 
 struct conf;
@@ -46,7 +47,21 @@ void	owner_self(char *out, size_t outsz);
 int	dispatch(void *, const struct ipc_peer *, struct ipc_msg *req,
 	    struct ipc_msg *ans);
 
+/* What one issuance is for: an IPC_REQ_ISSUE, or an approved request. */
+struct issue_req {
+	const char	*ir_profile;
+	const uint8_t	*ir_csr;
+	size_t		 ir_csrlen;
+	const char	*ir_txid;
+	const char	*ir_requester;
+	const char	*ir_dir_ids;
+};
+
 /* handlers.c */
+void	csr_hash(const uint8_t *der, size_t len, char out[65]);
+int	signer_issue_csr(struct signer *, struct ipc_msg *req,
+	    struct ipc_msg *ans, const struct issue_req *,
+	    char serial[SERIAL_HEX_MAX]);
 int	h_ping(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_issue(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_revoke(void *, struct ipc_msg *, struct ipc_msg *);
@@ -56,6 +71,13 @@ int	h_list(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_status(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_cacert(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_checkpoint(void *, struct ipc_msg *, struct ipc_msg *);
+
+/* pendhandlers.c: manual approval and CertPoll. */
+int	h_pend(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_txid(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_pending(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_approve(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_deny(void *, struct ipc_msg *, struct ipc_msg *);
 
 /* scephandlers.c */
 int	h_unwrap(void *, struct ipc_msg *, struct ipc_msg *);

@@ -98,7 +98,8 @@ static const struct conf_name ext_key_usages[] = {
 
 static const struct conf_name challenge_modes[] = {
 	{ "off", CHALLENGE_OFF },	{ "static", CHALLENGE_STATIC },
-	{ "renewal", CHALLENGE_RENEWAL }, { NULL, 0 }
+	{ "renewal", CHALLENGE_RENEWAL }, { "manual", CHALLENGE_MANUAL },
+	{ NULL, 0 }
 };
 
 static const struct conf_name san_types[] = {

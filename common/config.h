@@ -47,6 +47,7 @@ enum challenge_mode {
 	CHALLENGE_OFF,		/* endpoint disabled */
 	CHALLENGE_STATIC,	/* challengePassword equals the secret file */
 	CHALLENGE_RENEWAL,	/* signed by a live certificate we issued */
+	CHALLENGE_MANUAL,	/* queued until an administrator decides */
 	CHALLENGE__MAX
 };
 

@@ -18,7 +18,7 @@
 #include "ctl.h"
 #include "ipc.h"
 
-static void
+void
 fmt_time(uint64_t t, char *out, size_t len)
 {
 	time_t		 tt = (time_t)t;
@@ -88,7 +88,7 @@ read_csr(const char *path, int *len)
 }
 
 /* Answers carrying one certificate: print it (and its PEM if asked). */
-static int
+int
 cert_result(struct ipc_msg *ans, FILE *pem, int verbose, char *serial)
 {
 	struct ipc_cert	 c;

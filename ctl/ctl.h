@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct conf;
 struct ipc_msg;
@@ -23,6 +24,9 @@ int	client_call(const struct conf *, struct ipc_msg *req,
 void	ctl_drop_to_signer(const struct conf *);
 
 /* commands.c */
+void	fmt_time(uint64_t, char *out, size_t len);
+int	cert_result(struct ipc_msg *ans, FILE *pem, int verbose,
+	    char *serial);
 int	ctl_issue(const struct conf *, int argc, char **argv);
 int	ctl_list(const struct conf *, int argc, char **argv);
 int	ctl_show(const struct conf *, int argc, char **argv);
@@ -30,6 +34,11 @@ int	ctl_revoke(const struct conf *, int argc, char **argv);
 int	ctl_unhold(const struct conf *, int argc, char **argv);
 int	ctl_status(const struct conf *, int argc, char **argv);
 int	ctl_ca_cert(const struct conf *, int argc, char **argv);
+
+/* pending.c: manual approval of SCEP requests. */
+int	ctl_pending(const struct conf *, int argc, char **argv);
+int	ctl_approve(const struct conf *, int argc, char **argv);
+int	ctl_deny(const struct conf *, int argc, char **argv);
 
 /* ledgercmd.c */
 int	ctl_ledger(const struct conf *, int argc, char **argv);

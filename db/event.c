@@ -299,9 +299,40 @@ ledger_crl(struct ledger *l, uint32_t ca_id, const uint8_t *der,
 }
 
 /* Reserves serial: refused if the ledger has seen it in any form. */
+/*
+ * 1 if txid already has a certificate of ca_id or a signing in progress,
+ * read under the write lock so that two resends cannot both sign.
+ */
+static int
+txid_taken(struct ledger *l, uint32_t ca_id, const char *txid)
+{
+	const struct ledger_arg	 a[] = { LA_INT(ca_id), LA_TEXT(txid),
+	    LA_TEXT(EV_SIGNING), LA_TEXT(EV_ISSUED), LA_TEXT(EV_ABANDONED) };
+	int64_t			 n;
+
+	if (txid == NULL || txid[0] == '\0')
+		return 0;
+	if (ledger_ints(l, "txid", "SELECT (SELECT count(*) FROM certs"
+	    " WHERE ca_id = ?1 AND txid = ?2) + (SELECT count(*) FROM events s"
+	    " WHERE s.kind = ?3 AND s.ca_id = ?1 AND s.txid = ?2 AND NOT EXISTS"
+	    " (SELECT 1 FROM events d WHERE d.serial = s.serial AND"
+	    " d.kind IN (?4, ?5)))", a, nitems(a), &n, 1) == -1)
+		return -1;
+	return n > 0;
+}
+
 int
 ledger_signing(struct ledger *l, uint32_t ca_id, const char *serial,
     const char *profile, const char *owner)
+{
+	return ledger_signing_txid(l, ca_id, serial, profile, owner, NULL,
+	    NULL);
+}
+
+int
+ledger_signing_txid(struct ledger *l, uint32_t ca_id, const char *serial,
+    const char *profile, const char *owner, const char *txid,
+    const char *csr_hash)
 {
 	struct ledger_event	 ev;
 	int			 r;
@@ -312,9 +343,13 @@ ledger_signing(struct ledger *l, uint32_t ca_id, const char *serial,
 	event_init(&ev, ca_id, EV_SIGNING, serial);
 	ev.ev_profile = profile;
 	ev.ev_owner = owner;
+	ev.ev_txid = txid;
+	ev.ev_csr_hash = csr_hash;
 	if (ledger_begin(l) == -1)
 		return -1;
-	if ((r = ledger_serial_exists(l, serial)) == 1)
+	if ((r = txid_taken(l, ca_id, txid)) == 1)
+		return ledger_end(l, 1);
+	if (r == 0 && (r = ledger_serial_exists(l, serial)) == 1)
 		r = ledger_seterr(l, "serial %s is already in the ledger",
 		    serial);
 	return ledger_end(l, r == 0 ? event_append(l, &ev) : -1);

@@ -49,6 +49,19 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
 	" BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;"
 	"PRAGMA user_version = 1;",
+	/* 1 -> 2: SCEP requests waiting for an administrator.  A work
+	 * queue, not a record: the certificate an approval yields is. */
+	"CREATE TABLE pending ("
+	" id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	" ca_id INTEGER NOT NULL, txid TEXT NOT NULL,"
+	" csr_hash TEXT NOT NULL, csr BLOB NOT NULL, profile TEXT NOT NULL,"
+	" requester TEXT NOT NULL, subject TEXT NOT NULL,"
+	" state TEXT NOT NULL, serial TEXT NOT NULL DEFAULT '',"
+	" decided_by TEXT NOT NULL DEFAULT '',"
+	" decided_ts INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (ca_id, txid)) STRICT;"
+	"CREATE INDEX pending_state ON pending (state);"
+	"PRAGMA user_version = 2;",
 };
 #define LEDGER_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -243,6 +256,19 @@ ledger_col_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *len)
 		memcpy(*p, sqlite3_column_blob(st, i), n);
 	*len = n;
 	return 0;
+}
+
+/* Copies a text column: 0, 1 if it holds a NUL byte, -1 out of memory. */
+int
+ledger_col_text(sqlite3_stmt *st, int i, char **out)
+{
+	const char	*s = (const char *)sqlite3_column_text(st, i);
+
+	if (s == NULL)
+		return -1;
+	if (strlen(s) != (size_t)sqlite3_column_bytes(st, i))
+		return 1;
+	return (*out = strdup(s)) == NULL ? -1 : 0;
 }
 
 /* 1 if s is a serial as we store it: 1 to 20 octets of upper-case hex. */

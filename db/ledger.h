@@ -102,6 +102,11 @@ int	ledger_ca_install(struct ledger *, uint32_t ca_id, const char *role,
 	    const uint8_t *der, size_t derlen);
 int	ledger_signing(struct ledger *, uint32_t ca_id, const char *serial,
 	    const char *profile, const char *owner);
+/* The same for a SCEP transaction: 1 (nothing written) if txid already
+ * has a certificate or a signing in progress. */
+int	ledger_signing_txid(struct ledger *, uint32_t ca_id,
+	    const char *serial, const char *profile, const char *owner,
+	    const char *txid, const char *csr_hash);
 /* Refused unless serial has a signing event and no issued/abandoned. */
 int	ledger_issued(struct ledger *, const struct ledger_issue *);
 /*
@@ -138,6 +143,43 @@ int	ledger_cert_list(struct ledger *, const char *status, int64_t after,
 	    int max, int (*cb)(void *, const struct ledger_cert *), void *arg);
 void	ledger_cert_free(struct ledger_cert *);
 int	ledger_counts(struct ledger *, struct ledger_counts *);
+
+/* pending.c: SCEP requests in manual mode, waiting for a decision. */
+#define PD_PENDING	"pending"
+#define PD_APPROVED	"approved"
+#define PD_DENIED	"denied"
+
+struct ledger_pending {
+	int64_t		 lp_id;
+	int64_t		 lp_ts;
+	uint32_t	 lp_ca_id;
+	char		*lp_txid;
+	char		*lp_csr_hash;
+	uint8_t		*lp_csr;
+	size_t		 lp_csrlen;
+	char		*lp_profile;
+	char		*lp_requester;
+	char		*lp_subject;
+	char		*lp_state;
+	char		*lp_serial;	/* "" until approved */
+	char		*lp_decided_by;
+};
+
+/* Queues a request: 0 queued (or the same request again, *id set),
+ * 2 txid already queued with another CSR. */
+int	ledger_pend(struct ledger *, const struct ledger_pending *,
+	    int64_t *id);
+int	ledger_pending_get(struct ledger *, int64_t id,
+	    struct ledger_pending *);			/* 1 if absent */
+int	ledger_pending_by_txid(struct ledger *, uint32_t ca_id,
+	    const char *txid, struct ledger_pending *);	/* 1 if absent */
+/* Requests still pending, oldest first; cb as for ledger_cert_list. */
+int	ledger_pending_list(struct ledger *, int64_t after, int max,
+	    int (*cb)(void *, const struct ledger_pending *), void *arg);
+/* pending -> approved (with serial) or denied: 0, 1 absent, 2 decided. */
+int	ledger_pending_decide(struct ledger *, int64_t id, const char *state,
+	    const char *serial, const char *by);
+void	ledger_pending_free(struct ledger_pending *);
 
 /* checkpoint.c */
 int	ledger_head(struct ledger *, int64_t *id,

@@ -88,6 +88,7 @@ int	 ledger_end(struct ledger *, int);
 void	 ledger_rollback(struct ledger *);
 int	 ledger_bind_text(sqlite3_stmt *, int, const char *);
 int	 ledger_col_blob(sqlite3_stmt *, int, uint8_t **, size_t *);
+int	 ledger_col_text(sqlite3_stmt *, int, char **);
 int	 ledger_serial_ok(const char *);
 
 /* hash.c */

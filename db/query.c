@@ -26,23 +26,9 @@ static const struct {
 	{ "der", SQLITE_BLOB },
 };
 
-static int	 col_dup(sqlite3_stmt *, int, char **);
 static int	 cert_types(struct ledger *, sqlite3_stmt *);
 static int	 cert_one(struct ledger *, const char *,
 		    const struct ledger_arg *, size_t, struct ledger_cert *);
-
-/* Copies a text column: 0, 1 if it holds a NUL byte, -1 out of memory. */
-static int
-col_dup(sqlite3_stmt *st, int i, char **out)
-{
-	const char	*s = (const char *)sqlite3_column_text(st, i);
-
-	if (s == NULL)
-		return -1;
-	if (strlen(s) != (size_t)sqlite3_column_bytes(st, i))
-		return 1;
-	return (*out = strdup(s)) == NULL ? -1 : 0;
-}
 
 /* 1 with a message naming the first column of the wrong type. */
 static int
@@ -84,9 +70,9 @@ ledger_cert_load(struct ledger *l, sqlite3_stmt *st, struct ledger_cert *lc)
 	if (cert_types(l, st) != 0)
 		return 1;
 	for (i = 0; i < nitems(text); i++)
-		if ((r = col_dup(st, (int)i + 2, text[i])) != 0)
+		if ((r = ledger_col_text(st, (int)i + 2, text[i])) != 0)
 			goto fail;
-	if ((r = col_dup(st, 13, &lc->lc_status)) != 0)
+	if ((r = ledger_col_text(st, 13, &lc->lc_status)) != 0)
 		goto fail;
 	lc->lc_rowid = sqlite3_column_int64(st, 0);
 	lc->lc_ca_id = (uint32_t)sqlite3_column_int64(st, 1);

@@ -202,6 +202,7 @@ certrep(struct evhttp_request *req, const struct scep_req *r, int status,
 	ipc_put_u32(&q, (uint32_t)status);
 	ipc_put_u32(&q, status == SCEP_FAILURE ? (uint32_t)fail : 0);
 	ipc_put_str(&q, status == SCEP_SUCCESS ? serial : "");
+	ipc_put_u32(&q, (uint32_t)r->sr_type);
 	OPENSSL_free(cert);
 	memset(&a, 0, sizeof(a));
 	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_CERTREP) {

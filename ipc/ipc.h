@@ -60,11 +60,18 @@ enum ipc_type {
 					   bytes requester certificate DER,
 					   u32 cipher NID, u32 digest NID,
 					   u32 pkiStatus, u32 failInfo,
-					   str serial ("" unless SUCCESS) */
+					   str serial ("" unless SUCCESS),
+					   u32 messageType of the request */
 	IPC_ANS_CERTREP = 123,		/* bytes CertRep DER */
 	IPC_REQ_RACERTS = 124,		/* (empty) */
 	IPC_ANS_RACERTS = 125,		/* bytes degenerate certs-only
 					   SignedData DER: RA, CA, root */
+	IPC_REQ_PEND = 126,		/* str profile, bytes csr, str txid,
+					   str requester: queue for manual
+					   approval */
+	IPC_ANS_PEND = 127,		/* u32 IPC_TX_*, str serial */
+	IPC_REQ_TXID = 128,		/* str txid: where is it? (CertPoll) */
+	IPC_ANS_TXID = 129,		/* u32 IPC_TX_*, str serial */
 	/* frontend <-> validator */
 	IPC_REQ_DECIDE = 130,		/* u32 endpoint (SCEP_EP_* in config.h), u32 SCEP
 					   messageType, str txid, bytes CSR
@@ -76,6 +83,15 @@ enum ipc_type {
 	IPC_ANS_DECIDE = 131,		/* u32 pkiStatus, u32 failInfo,
 					   str serial ("" unless SUCCESS),
 					   str reason (for the log) */
+	/* keywardctl <-> signer: manual approval */
+	IPC_REQ_PENDING = 132,		/* u64 after_id */
+	IPC_ANS_PENDING = 133,		/* u32 n, n x (u64 id, u64 ts,
+					   str txid, str subject, str profile,
+					   str requester) */
+	IPC_REQ_APPROVE = 134,		/* u64 id */
+	IPC_ANS_APPROVE = 135,		/* cert record */
+	IPC_REQ_DENY = 136,		/* u64 id */
+	IPC_ANS_DENY = 137,		/* (empty) */
 };
 
 
@@ -113,8 +129,19 @@ enum ipc_err {
 	IPC_ERR_STATE,			/* e.g. already revoked */
 	IPC_ERR_TOKEN,			/* token unavailable */
 	IPC_ERR_LEDGER,			/* ledger write failed */
+	IPC_ERR_BUSY,			/* transactionID being signed now */
 	IPC_ERR__MAX
 };
+
+/* Where a SCEP transaction stands (IPC_ANS_PEND, IPC_ANS_TXID). */
+#define IPC_TX_NONE		0	/* never seen */
+#define IPC_TX_PENDING		1	/* waiting for an administrator */
+#define IPC_TX_DENIED		2
+#define IPC_TX_ISSUED		3	/* serial set; valid or on hold */
+#define IPC_TX_WITHHELD		4	/* issued, not yet released */
+#define IPC_TX_REVOKED		5
+#define IPC_TX_CONFLICT		6	/* txid used with another CSR */
+#define IPC_TX__MAX		7
 
 /* Who is on the other end of a channel (bit mask for rule tables). */
 #define PEER_FRONTEND	0x01

@@ -274,6 +274,16 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_CERTREP:	return "ANS_CERTREP";
 	case IPC_REQ_RACERTS:	return "REQ_RACERTS";
 	case IPC_ANS_RACERTS:	return "ANS_RACERTS";
+	case IPC_REQ_PEND:	return "REQ_PEND";
+	case IPC_ANS_PEND:	return "ANS_PEND";
+	case IPC_REQ_TXID:	return "REQ_TXID";
+	case IPC_ANS_TXID:	return "ANS_TXID";
+	case IPC_REQ_PENDING:	return "REQ_PENDING";
+	case IPC_ANS_PENDING:	return "ANS_PENDING";
+	case IPC_REQ_APPROVE:	return "REQ_APPROVE";
+	case IPC_ANS_APPROVE:	return "ANS_APPROVE";
+	case IPC_REQ_DENY:	return "REQ_DENY";
+	case IPC_ANS_DENY:	return "ANS_DENY";
 	case IPC_REQ_DECIDE:	return "REQ_DECIDE";
 	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
 	default:		return "unknown";

@@ -45,6 +45,15 @@ static int	renewal_check(struct validator *, struct decide_req *,
 		    struct decision *);
 static int	issue(struct validator *, struct decide_req *, const char *,
 		    struct decision *);
+static int	tx_decision(struct decision *, int, const char *);
+static int	pend(struct validator *, struct decide_req *, const char *,
+		    struct decision *);
+static int	poll_tx(struct validator *, struct decide_req *,
+		    struct decision *);
+static int	get_cert(struct validator *, struct decide_req *,
+		    struct decision *);
+static int	request(struct validator *, struct decide_req *, int,
+		    struct decision *);
 static int	decide(struct validator *, struct decide_req *,
 		    struct decision *);
 static int	is_request(uint32_t);
@@ -245,6 +254,8 @@ issue(struct validator *vd, struct decide_req *dr, const char *profile,
 		log_warnx("txid %s: signer unreachable", dr->dr_txid);
 		return deny(dc, "signer unavailable");
 	}
+	if (r == 1 && rf.sr_code == IPC_ERR_BUSY)	/* a resend overtook it */
+		return tx_decision(dc, IPC_TX_PENDING, "");
 	if (r == 1) {
 		/* Not the client's doing: someone must look at the CA. */
 		if (rf.sr_code == IPC_ERR_TOKEN ||
@@ -260,22 +271,95 @@ issue(struct validator *vd, struct decide_req *dr, const char *profile,
 	return 0;
 }
 
+/* The decision for a transaction in state st (IPC_TX_*, -1 unknown). */
+static int
+tx_decision(struct decision *dc, int st, const char *serial)
+{
+	switch (st) {
+	case IPC_TX_ISSUED:
+		dc->dc_status = SCEP_SUCCESS;
+		snprintf(dc->dc_serial, sizeof(dc->dc_serial), "%s", serial);
+		snprintf(dc->dc_reason, sizeof(dc->dc_reason), "issued");
+		return 0;
+	case IPC_TX_PENDING:
+	case IPC_TX_WITHHELD:
+		dc->dc_status = SCEP_PENDING;
+		snprintf(dc->dc_reason, sizeof(dc->dc_reason), "%s",
+		    st == IPC_TX_PENDING ? "waiting for approval" :
+		    "waiting for Intune");
+		return 0;
+	case IPC_TX_DENIED:
+		return deny(dc, "denied by an administrator");
+	case IPC_TX_REVOKED:
+		return deny(dc, "certificate %s revoked", serial);
+	case IPC_TX_CONFLICT:
+		return deny(dc, "transactionID already used with another "
+		    "request");
+	case IPC_TX_NONE:
+		deny(dc, "no such transaction");
+		dc->dc_fail_info = SCEP_BAD_CERT_ID;
+		return -1;
+	default:
+		return deny(dc, "signer unavailable");
+	}
+}
+
+/* Manual mode: the signer queues the request for an administrator. */
+static int
+pend(struct validator *vd, struct decide_req *dr, const char *profile,
+    struct decision *dc)
+{
+	char	 name[VALID_REQUESTER_MAX - 5], requester[VALID_REQUESTER_MAX];
+	char	 serial[SERIAL_HEX_MAX];
+
+	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
+	    sizeof(name));
+	snprintf(requester, sizeof(requester), "scep %s", name);
+	return tx_decision(dc, signer_pend(vd, profile, dr->dr_csr_der,
+	    dr->dr_csr_len, dr->dr_txid, requester, serial), serial);
+}
+
+/* CertPoll (RFC 8894 3.3.3): where the transaction stands now. */
+static int
+poll_tx(struct validator *vd, struct decide_req *dr, struct decision *dc)
+{
+	char	 serial[SERIAL_HEX_MAX];
+
+	return tx_decision(dc, signer_txid(vd, dr->dr_txid, serial), serial);
+}
+
+/* GetCert (RFC 8894 3.3.4): any certificate of ours by its serial, unless
+ * it is withheld (it has not been handed out). */
+static int
+get_cert(struct validator *vd, struct decide_req *dr, struct decision *dc)
+{
+	struct signer_refusal	 rf;
+	char			 status[16];
+	int			 r = 1;
+
+	if (dr->dr_issuer != NULL && dr->dr_serial[0] != '\0' &&
+	    strcmp(dr->dr_serial, "-") != 0 && X509_NAME_cmp(dr->dr_issuer,
+	    X509_get_subject_name(vd->vd_ca_cert)) == 0)
+		r = signer_cert_status(vd, dr->dr_serial, status,
+		    sizeof(status), &rf);
+	if (r == -1)
+		return deny(dc, "signer unavailable");
+	if (r == 1 || strcmp(status, "withheld") == 0)
+		return tx_decision(dc, IPC_TX_NONE, "");
+	return tx_decision(dc, IPC_TX_ISSUED, dr->dr_serial);
+}
+
 /*
- * Applies the endpoint's mode to one request and, if it passes, asks the
- * signer to issue under the endpoint's profile rule.
+ * A PKCSReq or RenewalReq: the endpoint's mode decides whether it goes
+ * to the signer under the endpoint's profile rule, now or after approval.
  */
 static int
-decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
+request(struct validator *vd, struct decide_req *dr, int mode,
+    struct decision *dc)
 {
-	const struct conf	*cf = vd->vd_conf;
-	int			 mode = cf->cf_scep_mode[dr->dr_endpoint];
-	const char		*why = NULL;
-	int			 ours;
+	const char	*why = NULL, *profile;
+	int		 ours;
 
-	if (mode != CHALLENGE_STATIC && mode != CHALLENGE_RENEWAL)
-		return deny(dc, "endpoint disabled");
-	if (!is_request(dr->dr_type))
-		return deny(dc, "messageType %u not served", dr->dr_type);
 	/* certmonger and strongSwan renew with a PKCSReq signed by the
 	 * old certificate: whatever the mode, that is a renewal. */
 	ours = decide_issued_by(dr->dr_cert, vd->vd_ca_cert, time(NULL),
@@ -284,10 +368,35 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 		return deny(dc, "%s", why);
 	if (ours && renewal_check(vd, dr, dc) == -1)
 		return -1;
-	if (!ours && decide_challenge(dr->dr_csr, vd->vd_secret) == -1)
+	if (!ours && mode == CHALLENGE_STATIC &&
+	    decide_challenge(dr->dr_csr, vd->vd_secret) == -1)
 		return deny(dc, "challenge password does not match");
-	return issue(vd, dr, decide_profile(cf->cf_scep_profile[
-	    dr->dr_endpoint], dr->dr_csr), dc);
+	profile = decide_profile(vd->vd_conf->cf_scep_profile[
+	    dr->dr_endpoint], dr->dr_csr);
+	if (mode == CHALLENGE_MANUAL)
+		return pend(vd, dr, profile, dc);
+	return issue(vd, dr, profile, dc);
+}
+
+/* Applies the endpoint's mode to one message of any type. */
+static int
+decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
+{
+	int	 mode = vd->vd_conf->cf_scep_mode[dr->dr_endpoint];
+
+	if (mode == CHALLENGE_OFF)
+		return deny(dc, "endpoint disabled");
+	switch (dr->dr_type) {
+	case SCEP_MT_PKCSREQ:
+	case SCEP_MT_RENEWALREQ:
+		return request(vd, dr, mode, dc);
+	case SCEP_MT_CERTPOLL:
+		return poll_tx(vd, dr, dc);
+	case SCEP_MT_GETCERT:
+		return get_cert(vd, dr, dc);
+	default:
+		return deny(dc, "messageType %u not served", dr->dr_type);
+	}
 }
 
 /* An optional Name: NULL for empty bytes; -1 if present but not one
@@ -360,6 +469,9 @@ decide_log(const struct decide_req *dr, const struct decision *dc)
 		log_info("txid %s (endpoint %u, messageType %u): SUCCESS, "
 		    "serial %s, %s", dr->dr_txid, dr->dr_endpoint,
 		    dr->dr_type, dc->dc_serial, dc->dc_reason);
+	else if (dc->dc_status == SCEP_PENDING)
+		log_info("txid %s (endpoint %u, messageType %u): PENDING, %s",
+		    dr->dr_txid, dr->dr_endpoint, dr->dr_type, dc->dc_reason);
 	else
 		log_info("txid %s (endpoint %u, messageType %u): FAILURE "
 		    "failInfo %u: %s", dr->dr_txid, dr->dr_endpoint,

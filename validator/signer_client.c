@@ -162,3 +162,56 @@ signer_issue(struct validator *vd, const char *profile, const uint8_t *csr,
 	ipc_msg_free(&ans);
 	return r;
 }
+
+/* Reads an IPC_ANS_PEND or IPC_ANS_TXID: an IPC_TX_* state, or -1. */
+static int
+signer_tx_call(struct validator *vd, struct ipc_msg *req,
+    char serial[SERIAL_HEX_MAX])
+{
+	struct ipc_msg	 ans;
+	uint32_t	 st = IPC_TX__MAX;
+	int		 r = -1;
+
+	memset(&ans, 0, sizeof(ans));
+	if (signer_call(vd, req, &ans) == 0 &&
+	    ans.m_hdr.h_type == req->m_hdr.h_type + 1) {
+		ipc_get_u32(&ans, &st);
+		ipc_get_str(&ans, serial, SERIAL_HEX_MAX);
+		if (ipc_get_end(&ans) == 0 && st < IPC_TX__MAX)
+			r = (int)st;
+	}
+	if (r == -1)
+		log_warnx("signer: no usable answer to %s",
+		    ipc_type_name(req->m_hdr.h_type));
+	ipc_msg_free(req);
+	ipc_msg_free(&ans);
+	return r;
+}
+
+/* Queues a request for an administrator: where txid stands, or -1. */
+int
+signer_pend(struct validator *vd, const char *profile, const uint8_t *csr,
+    size_t csrlen, const char *txid, const char *requester,
+    char serial[SERIAL_HEX_MAX])
+{
+	struct ipc_msg	 req;
+
+	ipc_msg_init(&req, IPC_REQ_PEND, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, profile);
+	ipc_put_bytes(&req, csr, csrlen);
+	ipc_put_str(&req, txid);
+	ipc_put_str(&req, requester);
+	return signer_tx_call(vd, &req, serial);
+}
+
+/* Where txid stands (CertPoll): an IPC_TX_* state, or -1. */
+int
+signer_txid(struct validator *vd, const char *txid,
+    char serial[SERIAL_HEX_MAX])
+{
+	struct ipc_msg	 req;
+
+	ipc_msg_init(&req, IPC_REQ_TXID, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, txid);
+	return signer_tx_call(vd, &req, serial);
+}

@@ -36,7 +36,7 @@ struct validator {
 
 /* A decision, as IPC_ANS_DECIDE carries it. */
 struct decision {
-	uint32_t	 dc_status;	/* SCEP_SUCCESS or SCEP_FAILURE */
+	uint32_t	 dc_status;	/* SCEP_SUCCESS, _FAILURE, _PENDING */
 	uint32_t	 dc_fail_info;	/* SCEP_BAD_* when FAILURE */
 	char		 dc_serial[SERIAL_HEX_MAX];
 	char		 dc_reason[IPC_STR_MAX];	/* log only */
@@ -67,6 +67,11 @@ int	signer_issue(struct validator *, const char *profile,
 	    const uint8_t *csr, size_t csrlen, const char *txid,
 	    const char *requester, char serial[SERIAL_HEX_MAX],
 	    struct signer_refusal *);
+int	signer_pend(struct validator *, const char *profile,
+	    const uint8_t *csr, size_t csrlen, const char *txid,
+	    const char *requester, char serial[SERIAL_HEX_MAX]);
+int	signer_txid(struct validator *, const char *txid,
+	    char serial[SERIAL_HEX_MAX]);
 void	signer_close(struct validator *);
 
 #endif

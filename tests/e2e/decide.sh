@@ -71,7 +71,11 @@ check "a missing challenge is refused the same way" answer "^2 2 - challenge pas
 decide none 0 17 TX4 "$T/none.self"
 check "RenewalReq from a new client needs the challenge too" answer "^2 2 - challenge password does not match$"
 decide dev1 0 20 TX1 "$T/dev1.self"
-check "CertPoll is not decided here (yet)" answer "^2 2 - messageType 20 not served$"
+check "CertPoll for an issued transaction answers its certificate" answer "^0 0 $S1 issued$"
+decide dev1 0 20 TX-UNKNOWN "$T/dev1.self"
+check "CertPoll for an unknown transaction gets badCertId" answer "^2 4 - no such transaction$"
+decide dev1 0 22 TX9 "$T/dev1.self"
+check "GetCRL is not served (yet)" answer "^2 2 - messageType 22 not served$"
 decide dev1 1 19 TX5 "$T/dev1.self"
 check "the NDES path is off by default" answer "^2 2 - endpoint disabled$"
 

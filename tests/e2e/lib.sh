@@ -95,7 +95,7 @@ finish() {
 	stop_keyward
 	echo "1..$tap_n"
 	if [ -s "$T/keyward.log" ] && [ -n "${VERBOSE:-}" ]; then sed 's/^/# /' "$T/keyward.log"; fi
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 	exit 0
 }
 trap 'stop_keyward; rm -rf "$T"' INT TERM

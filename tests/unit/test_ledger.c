@@ -277,6 +277,15 @@ issue_init(struct ledger_issue *li, const char *serial, const uint8_t *der,
 	li->li_derlen = len;
 }
 
+/* ledger_pending_list callback: counts the rows. */
+static int
+count_pending(void *arg, const struct ledger_pending *lp)
+{
+	(void)lp;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* signing then issued, as the signer does; returns ledger_issued's code. */
 static int
 issue(struct ledger *l, const char *serial, const char *txid, int withheld)
@@ -321,10 +330,10 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 1);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 2);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'table' AND name IN ('events', 'certs',"
-	    " 'checkpoints')"), 3);
+	    " 'checkpoints', 'pending')"), 4);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'index' AND name = 'certs_txid'"), 1);
 	assert_int_equal(db_int(f->f_path, "SELECT journal_mode = 'wal'"
@@ -349,13 +358,13 @@ test_open_refuses_newer_schema(void **state)
 
 	ledger_close(f->f_l);
 	f->f_l = NULL;
-	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 2"),
+	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 3"),
 	    SQLITE_OK);
 	assert_int_equal(ledger_open(f->f_path, 0, &l), -1);
 	assert_null(l);
 	assert_non_null(strstr(ledger_errmsg(NULL), "newer"));
 	assert_int_equal(ledger_open(f->f_path, 1, &l), -1);
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
 }
 
 static void
@@ -954,6 +963,80 @@ test_readonly_open(void **state)
 	assert_int_equal(ledger_open("/nonexistent/ledger.db", 1, &ro), -1);
 }
 
+/* Two resends of one transactionID cannot both be signed. */
+static void
+test_signing_txid_once(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(ledger_signing_txid(f->f_l, 1, SER_A, "device",
+	    "1:x", "tx-1", "AB12"), 0);
+	/* In progress: the second reservation writes nothing. */
+	assert_int_equal(ledger_signing_txid(f->f_l, 1, SER_B, "device",
+	    "1:x", "tx-1", "AB12"), 1);
+	assert_int_equal(nevents(f->f_l), 1);
+	/* Abandoned, it may be tried again; issued, it may not. */
+	assert_int_equal(ledger_abandon(f->f_l, 1, SER_A), 0);
+	assert_int_equal(ledger_signing_txid(f->f_l, 1, SER_B, "device",
+	    "1:x", "tx-1", "AB12"), 0);
+	assert_int_equal(issue(f->f_l, SER_C, "tx-2", 0), 0);
+	assert_int_equal(ledger_signing_txid(f->f_l, 1, "0C", "device",
+	    "1:x", "tx-2", "AB12"), 1);
+	/* Another CA's transaction of that name is another transaction. */
+	assert_int_equal(ledger_signing_txid(f->f_l, 2, "0D", "device",
+	    "1:x", "tx-2", "AB12"), 0);
+}
+
+/* Queue, look up, list, decide once. */
+static void
+test_pending_queue(void **state)
+{
+	struct fixture		*f = *state;
+	struct ledger_pending	 lp, got;
+	uint8_t			 csr[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	int64_t			 id, id2;
+	int			 n = 0;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.lp_ca_id = 1;
+	lp.lp_txid = "tx-p";
+	lp.lp_csr_hash = "AB12";
+	lp.lp_csr = csr;
+	lp.lp_csrlen = sizeof(csr);
+	lp.lp_profile = "device";
+	lp.lp_requester = "scep /CN=p";
+	lp.lp_subject = "/CN=p";
+	assert_int_equal(ledger_pend(f->f_l, &lp, &id), 0);
+	/* The same request again is the same row... */
+	assert_int_equal(ledger_pend(f->f_l, &lp, &id2), 0);
+	assert_int_equal(id2, id);
+	/* ...another CSR under its transactionID is refused. */
+	lp.lp_csr_hash = "CD34";
+	assert_int_equal(ledger_pend(f->f_l, &lp, &id2), 2);
+	assert_int_equal(ledger_pending_by_txid(f->f_l, 1, "tx-p", &got), 0);
+	assert_int_equal(got.lp_id, id);
+	assert_string_equal(got.lp_state, PD_PENDING);
+	assert_memory_equal(got.lp_csr, csr, sizeof(csr));
+	ledger_pending_free(&got);
+	assert_int_equal(ledger_pending_list(f->f_l, 0, 10, count_pending,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ledger_pending_decide(f->f_l, id, PD_APPROVED, SER_A,
+	    "admin uid 0"), 0);
+	assert_int_equal(ledger_pending_decide(f->f_l, id, PD_DENIED, NULL,
+	    "admin uid 0"), 2);
+	assert_int_equal(ledger_pending_decide(f->f_l, id + 1, PD_DENIED,
+	    NULL, "admin uid 0"), 1);
+	assert_int_equal(ledger_pending_get(f->f_l, id, &got), 0);
+	assert_string_equal(got.lp_state, PD_APPROVED);
+	assert_string_equal(got.lp_serial, SER_A);
+	ledger_pending_free(&got);
+	n = 0;
+	assert_int_equal(ledger_pending_list(f->f_l, 0, 10, count_pending,
+	    &n), 0);
+	assert_int_equal(n, 0);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -982,6 +1065,8 @@ main(void)
 		T(test_verify_detects_rehashed_chain),
 		T(test_concurrent_writers),
 		T(test_readonly_open),
+		T(test_signing_txid_once),
+		T(test_pending_queue),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
