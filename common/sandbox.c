@@ -98,8 +98,8 @@ static const struct sandbox_arg args_frontend[] = {
 };
 
 /*
- * Validator: accepts the frontend's connections on its listener, checks
- * SO_PEERCRED, connects to the signer by path.  For libcurl: a resolver
+ * Validator: libevent's epoll loop; accepts the frontend's connections on
+ * its listener, checks SO_PEERCRED, connects to the signer by path.  For libcurl: a resolver
  * thread (clone with CLONE_THREAD only, rseq, set_robust_list, madvise
  * when it exits), read-only opens of resolv.conf, hosts and the CA
  * bundle, DNS over UDP (sendmmsg, recvfrom) and TCP to Entra and Graph.
@@ -108,7 +108,8 @@ static const struct sandbox_arg args_frontend[] = {
  */
 static const int allow_validator[] = {
 	SCMP_SYS(accept4), SCMP_SYS(connect), SCMP_SYS(socketpair),
-	SCMP_SYS(poll),
+	SCMP_SYS(poll), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),
+	SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(sendto), SCMP_SYS(sendmmsg), SCMP_SYS(recvfrom),
 	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(getsockname),
 	SCMP_SYS(getpeername), SCMP_SYS(lseek), SCMP_SYS(rt_sigtimedwait),

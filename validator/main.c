@@ -3,26 +3,30 @@
  * modes, Intune, directory checks) and asks the signer to act.  It holds
  * the Intune credentials and nothing of the CA.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include <openssl/x509.h>
 
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "ipcev.h"
 #include "privdrop.h"
 #include "sandbox.h"
 #include "validator.h"
 
 #define CONN_MAX	16	/* one per frontend, with room for restarts */
-#define IO_TIMEOUT_S	5	/* for the rest of a started message */
-#define TICK_MS		(60 * 1000)
+#define INFLIGHT_MAX	64	/* requests per connection */
 
 static int	peer_allowed(void *, unsigned, uid_t, gid_t);
 static int	secret_load(struct validator *);
-static void	serve(struct validator *);
+static int	serve(struct validator *);
+static void	on_term(evutil_socket_t, short, void *);
 
 /* The supervisor (root) connects on behalf of the jailed frontend. */
 static int
@@ -55,19 +59,39 @@ secret_load(struct validator *vd)
 }
 
 static void
+on_term(evutil_socket_t fd, short ev, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+static int
 serve(struct validator *vd)
 {
 	static const struct ipc_listener ls[] = {
 		{ VALID_FD_LISTEN, PEER_FRONTEND },
 	};
-	struct ipc_server	 sv = {
-		.sv_listeners = ls, .sv_nlisteners = 1,
-		.sv_conn_max = CONN_MAX, .sv_io_timeout = IO_TIMEOUT_S,
-		.sv_tick_ms = TICK_MS, .sv_arg = vd,
-		.sv_peer_ok = peer_allowed, .sv_handle = dispatch,
+	static struct ipc_evserver sv = {
+		.es_listeners = ls, .es_nlisteners = 1,
+		.es_conn_max = CONN_MAX, .es_inflight_max = INFLIGHT_MAX,
+		.es_peer_ok = peer_allowed, .es_handle = dispatch,
 	};
+	struct event	*term, *intr;
 
-	ipc_serve(&sv);
+	sv.es_base = vd->vd_base;
+	sv.es_arg = vd;
+	if (ipc_evserve(&sv) == -1 ||
+	    (term = evsignal_new(vd->vd_base, SIGTERM, on_term,
+	    vd->vd_base)) == NULL || evsignal_add(term, NULL) == -1 ||
+	    (intr = evsignal_new(vd->vd_base, SIGINT, on_term,
+	    vd->vd_base)) == NULL || evsignal_add(intr, NULL) == -1) {
+		log_warnx("cannot serve on fd %d", VALID_FD_LISTEN);
+		return -1;
+	}
+	log_info("ready");
+	event_base_dispatch(vd->vd_base);
+	event_free(term);
+	event_free(intr);
+	return 0;
 }
 
 int
@@ -93,18 +117,21 @@ main(int argc, char *argv[])
 	    privdrop_lookup(cf.cf_user_frontend, &vd.vd_frontend_uid,
 	    &fgid) == -1 || secret_load(&vd) == -1)
 		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	if ((vd.vd_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
 	vd.vd_uid = getuid();
 	sandbox_enter(SANDBOX_VALIDATOR);
-	if ((vd.vd_ca_cert = signer_cacert(&vd)) == NULL)
+	if ((vd.vd_ca_cert = signer_cacert(&vd)) == NULL ||
+	    serve(&vd) == -1)
 		return 1;
-	log_info("ready");
-	serve(&vd);
 	log_info("exiting");
 	signer_close(&vd);
 	X509_free(vd.vd_ca_cert);
 	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));
+	event_base_free(vd.vd_base);
 	conf_free(&cf);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "ipc.h"
 
 struct conf;
+struct event_base;
 
 /* The listening socket the supervisor hands over. */
 #define VALID_FD_LISTEN		3
@@ -32,6 +33,8 @@ struct validator {
 	uint32_t	 vd_reqid;	/* last request to the signer */
 	uid_t		 vd_uid;	/* our own */
 	uid_t		 vd_frontend_uid;
+	struct event_base *vd_base;
+	struct ipc_evreq *vd_er;	/* the request being dispatched */
 };
 
 /* A decision, as IPC_ANS_DECIDE carries it. */
@@ -43,8 +46,8 @@ struct decision {
 };
 
 /* dispatch.c */
-int	dispatch(void *, const struct ipc_peer *, struct ipc_msg *req,
-	    struct ipc_msg *ans);
+struct ipc_evreq;
+int	dispatch(void *, struct ipc_evreq *);
 
 /* decide.c: the handler, and the checks it makes, free of I/O. */
 int	h_decide(void *, struct ipc_msg *, struct ipc_msg *);
