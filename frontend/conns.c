@@ -25,6 +25,7 @@
 #include "frontend.h"
 
 #define SWEEP_MS	500
+#define CAP_LOG_MS	60000	/* at most one "at the cap" line a minute */
 #define FD_SPARE	96	/* listener, IPC (up to 64 signers), stdio */
 
 enum conn_state {
@@ -47,6 +48,7 @@ static struct evconnlistener	*listener;
 static struct event		*sweeper;
 static const struct conf	*conf;
 static int			 nconns, nbusy;
+static int64_t			 cap_logged = -CAP_LOG_MS;
 static int			 paused;	/* listener off: cap or error */
 static int			 stopped;	/* listener off for good */
 
@@ -100,8 +102,11 @@ conn_new(struct event_base *base, void *arg)
 	c->c_since = now_ms();
 	TAILQ_INSERT_TAIL(&conns, c, c_entry);
 	if (++nconns >= conf->cf_http_max_conns && !paused) {
-		log_warnx("http: %d connections; accepting more as they "
-		    "close", nconns);
+		if (c->c_since - cap_logged >= CAP_LOG_MS) {
+			log_warnx("http: %d connections; accepting more as "
+			    "they close", nconns);
+			cap_logged = c->c_since;
+		}
 		listener_pause();
 	}
 	return c->c_bev;

@@ -25,7 +25,8 @@ typedef void	peer_cb(void *arg, struct ipc_msg *ans);
 void	frontend_quit(int status);
 
 /* peers.c */
-void	peers_init(struct event_base *, uint32_t ca_id);
+void	peers_collect(uint32_t ca_id);
+void	peers_start(struct event_base *);
 void	peers_free(void);
 int	signer_send(struct ipc_msg *req, peer_cb *, void *arg);
 int	validator_send(struct ipc_msg *req, peer_cb *, void *arg);

@@ -61,12 +61,13 @@ main(int argc, char *argv[])
 	if (conf_load(argv[2], &cf) == -1)
 		return 1;
 	log_setlevel(cf.cf_log_level);
+	peers_collect(cf.cf_ca_id);
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
 	if (privdrop_lookup(cf.cf_user_frontend, &uid, &gid) == -1 ||
 	    (base = event_base_new()) == NULL)
 		return 1;
-	peers_init(base, cf.cf_ca_id);
+	peers_start(base);
 	if (http_init(base, &cf, FRONT_FD_HTTP) == -1)
 		return 1;
 	/* OpenSSL reads its configuration now: the jail has none. */

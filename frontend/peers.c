@@ -43,12 +43,13 @@ struct link {
 
 struct pool {
 	const char	*p_name;
+	int		 p_fds[POOL_MAX];	/* handed over, until started */
 	struct link	*p_links[POOL_MAX];
 	int		 p_n;
 };
 
-static struct pool	 signer = { "signer", { NULL }, 0 };
-static struct pool	 validator = { "validator", { NULL }, 0 };
+static struct pool	 signer = { "signer", { 0 }, { NULL }, 0 };
+static struct pool	 validator = { "validator", { 0 }, { NULL }, 0 };
 static uint32_t		 next_reqid;
 static uint32_t		 pool_ca_id;
 static int		 peers_down;	/* closing: refuse new calls */
@@ -58,14 +59,37 @@ static void	link_event(struct bufferevent *, short, void *);
 
 /* Takes the open fds in [first, first + max) into pool p. */
 static void
-pool_collect(struct event_base *base, struct pool *p, int first, int max)
+pool_collect(struct pool *p, int first, int max)
+{
+	int	 fd;
+
+	for (fd = first; fd < first + max && p->p_n < POOL_MAX; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			p->p_fds[p->p_n++] = fd;
+	if (p->p_n == 0)
+		fatalx("no %s connection", p->p_name);
+}
+
+/* Before any other descriptor is opened: the fds after 4 are all ours. */
+void
+peers_collect(uint32_t ca_id)
+{
+	pool_ca_id = ca_id;
+	pool_collect(&validator, FRONT_FD_VALIDATOR, 1);
+	pool_collect(&signer, FRONT_FD_SIGNER0, POOL_MAX);
+	log_info("%d signer connection(s), %d validator connection(s)",
+	    signer.p_n, validator.p_n);
+}
+
+/* Makes each collected fd of p a bufferevent on base. */
+static void
+pool_start(struct event_base *base, struct pool *p)
 {
 	struct link	*l;
-	int		 fd;
+	int		 i, fd;
 
-	for (fd = first; fd < first + max && p->p_n < POOL_MAX; fd++) {
-		if (fcntl(fd, F_GETFD) == -1)
-			continue;
+	for (i = 0; i < p->p_n; i++) {
+		fd = p->p_fds[i];
 		if ((l = calloc(1, sizeof(*l))) == NULL ||
 		    evutil_make_socket_nonblocking(fd) == -1 ||
 		    (l->l_bev = bufferevent_socket_new(base, fd,
@@ -75,20 +99,15 @@ pool_collect(struct event_base *base, struct pool *p, int first, int max)
 		TAILQ_INIT(&l->l_calls);
 		bufferevent_setcb(l->l_bev, link_read, NULL, link_event, l);
 		bufferevent_enable(l->l_bev, EV_READ);
-		p->p_links[p->p_n++] = l;
+		p->p_links[i] = l;
 	}
-	if (p->p_n == 0)
-		fatalx("no %s connection", p->p_name);
 }
 
 void
-peers_init(struct event_base *base, uint32_t ca_id)
+peers_start(struct event_base *base)
 {
-	pool_ca_id = ca_id;
-	pool_collect(base, &validator, FRONT_FD_VALIDATOR, 1);
-	pool_collect(base, &signer, FRONT_FD_SIGNER0, POOL_MAX);
-	log_info("%d signer connection(s), %d validator connection(s)",
-	    signer.p_n, validator.p_n);
+	pool_start(base, &validator);
+	pool_start(base, &signer);
 }
 
 /* Takes l out of its pool and fails its outstanding calls. */

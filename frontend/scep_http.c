@@ -85,23 +85,30 @@ query_param(const char *q, const char *name, size_t *len)
 	return NULL;
 }
 
+/* The one bytes field of an answer of type, or -1 if a is not that. */
+static int
+answer_der(struct ipc_msg *a, uint16_t type, const uint8_t **der,
+    size_t *len)
+{
+	*der = NULL;
+	*len = 0;
+	if (a == NULL || a->m_hdr.h_type != type)
+		return -1;
+	ipc_get_bytes(a, der, len, IPC_BODY_MAX);
+	return ipc_get_end(a);
+}
+
 /* IPC callback for GetCACert: RA, CA and root as a certs-only SignedData. */
 static void
 ca_certs(void *arg, struct ipc_msg *a)
 {
-	struct evhttp_request	*req = arg;
-	const uint8_t		*der;
-	size_t			 len;
+	const uint8_t	*der;
+	size_t		 len;
 
-	if (a != NULL && a->m_hdr.h_type == IPC_ANS_RACERTS) {
-		ipc_get_bytes(a, &der, &len, IPC_BODY_MAX);
-		if (ipc_get_end(a) == 0) {
-			http_reply(req, 200, "application/x-x509-ca-ra-cert",
-			    der, len);
-			return;
-		}
-	}
-	http_text(req, 503, "CA certificates not available");
+	if (answer_der(a, IPC_ANS_RACERTS, &der, &len) == 0)
+		http_reply(arg, 200, "application/x-x509-ca-ra-cert", der, len);
+	else
+		http_text(arg, 503, "CA certificates not available");
 }
 
 static void
@@ -124,14 +131,12 @@ static void
 unwrapped(void *arg, struct ipc_msg *a)
 {
 	struct pkiop	*po = arg;
-	const uint8_t	*k = NULL;
-	size_t		 klen = 0;
+	const uint8_t	*k;
+	size_t		 klen;
 
-	if (a != NULL && a->m_hdr.h_type == IPC_ANS_UNWRAP) {
-		ipc_get_bytes(a, &k, &klen, SCEP_CEK_MAX);
-		if (ipc_get_end(a) == -1)
-			k = NULL;
-	}
+	/* A key of the wrong length is refused by scep_parse_key(). */
+	if (answer_der(a, IPC_ANS_UNWRAP, &k, &klen) == -1)
+		k = NULL;
 	scep_parse_key(&po->po_r, k, klen);
 	if (k != NULL)
 		OPENSSL_cleanse((void *)k, klen);
@@ -188,14 +193,11 @@ certrep_done(void *arg, struct ipc_msg *a)
 	const uint8_t	*der;
 	size_t		 len;
 
-	if (a != NULL && a->m_hdr.h_type == IPC_ANS_CERTREP) {
-		ipc_get_bytes(a, &der, &len, IPC_BODY_MAX);
-		if (ipc_get_end(a) == 0) {
-			http_reply(po->po_req, 200, "application/x-pki-message",
-			    der, len);
-			pkiop_free(po);
-			return;
-		}
+	if (answer_der(a, IPC_ANS_CERTREP, &der, &len) == 0) {
+		http_reply(po->po_req, 200, "application/x-pki-message", der,
+		    len);
+		pkiop_free(po);
+		return;
 	}
 	log_warnx("scep txid %s: the signer could not build the reply",
 	    po->po_r.sr_txid);
