@@ -29,6 +29,7 @@
 #define LABEL_MAX	32	/* CK_TOKEN_INFO label is 32 bytes */
 #define USER_MAX	32
 #define WORKERS_MAX	64
+#define HTTP_TIMEOUT_MAX 600	/* seconds */
 #define LISTEN_HELP	"ADDR:PORT with an IPv4 literal or a bracketed " \
 			"IPv6 literal, e.g. 127.0.0.1:8080 or [::1]:8080"
 #define LOWER_NAME	"abcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -154,6 +155,21 @@ static const struct conf_kw conf_kws[] = {
 	{ "ca", "ca_issuers_url", p_url, CF(cf_ca_issuers_url), 0, 0, NULL },
 	{ "ca", "crl_url", p_url, CF(cf_crl_url), 0, 0, NULL },
 	{ "http", "listen", p_listen, CF(cf_listen), 0, 0, NULL },
+	{ "http", "max_connections", p_num,
+	    CF(cf_http_max_conns), 1, 4096, NULL },
+	{ "http", "max_inflight", p_num,
+	    CF(cf_http_max_inflight), 1, 1024, NULL },
+	{ "http", "read_timeout", p_num,
+	    CF(cf_http_read_timeout), 1, HTTP_TIMEOUT_MAX, NULL },
+	{ "http", "write_timeout", p_num,
+	    CF(cf_http_write_timeout), 1, HTTP_TIMEOUT_MAX, NULL },
+	{ "http", "idle_timeout", p_num,
+	    CF(cf_http_idle_timeout), 1, HTTP_TIMEOUT_MAX, NULL },
+	/* Headers: at least 16 KiB, for PKIOperation by GET. */
+	{ "http", "max_body", p_num,
+	    CF(cf_http_max_body), 1024, 1024 * 1024, NULL },
+	{ "http", "max_headers", p_num,
+	    CF(cf_http_max_headers), 16 * 1024, 1024 * 1024, NULL },
 	{ "scep", "challenge_file", p_path, CF(cf_challenge_file), 0, 0, NULL },
 	{ "scep", "legacy", p_enum, CF(cf_scep_legacy), 0, 0, bools },
 	{ "scep", "scep_challenge", p_enum, CF(cf_scep_mode[SCEP_EP_SCEP]),
@@ -719,6 +735,13 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_scep_mode[SCEP_EP_SCEP] = -1;	/* static with a secret file */
 	cf->cf_scep_mode[SCEP_EP_NDES] = CHALLENGE_OFF;
 	cf->cf_clock_skew_min = 5;
+	cf->cf_http_max_conns = 256;
+	cf->cf_http_max_inflight = 32;
+	cf->cf_http_read_timeout = 20;
+	cf->cf_http_write_timeout = 20;
+	cf->cf_http_idle_timeout = 10;
+	cf->cf_http_max_body = 64 * 1024;
+	cf->cf_http_max_headers = 32 * 1024;
 	return 0;
 }
 
@@ -742,11 +765,12 @@ kw_line(struct cparse *cp, int row, const char *sec, const char *key)
 	return i == -1 ? 0 : cp->cp_seen[row][i];
 }
 
-/* The later of the lines on which two [ca] keys were set. */
+/* The later of the lines on which two keys of one section were set. */
 static int
-ca_line(struct cparse *cp, const char *k1, const char *k2)
+later_line(struct cparse *cp, const char *sec, const char *k1,
+    const char *k2)
 {
-	int	 l1 = kw_line(cp, 0, "ca", k1), l2 = kw_line(cp, 0, "ca", k2);
+	int	 l1 = kw_line(cp, 0, sec, k1), l2 = kw_line(cp, 0, sec, k2);
 
 	return l1 > l2 ? l1 : l2;
 }
@@ -799,15 +823,21 @@ conf_check(struct cparse *cp)
 	if (cf->cf_ca_subject == NULL)
 		cp_post(cp, 0, "[ca] subject is required");
 	if (max > cf->cf_ca_validity_days)
-		cp_post(cp, ca_line(cp, "max_validity_days", "validity_days"),
-		    "[ca] max_validity_days: %d exceeds [ca] validity_days %d "
-		    "(a certificate must not outlive its CA)", max,
-		    cf->cf_ca_validity_days);
+		cp_post(cp, later_line(cp, "ca", "max_validity_days",
+		    "validity_days"), "[ca] max_validity_days: %d exceeds "
+		    "[ca] validity_days %d (a certificate must not outlive its "
+		    "CA)", max, cf->cf_ca_validity_days);
 	if (cf->cf_ocsp_validity_days > cf->cf_ca_validity_days)
-		cp_post(cp, ca_line(cp, "ocsp_validity_days", "validity_days"),
-		    "[ca] ocsp_validity_days: %d exceeds [ca] validity_days %d "
-		    "(a certificate must not outlive its CA)",
-		    cf->cf_ocsp_validity_days, cf->cf_ca_validity_days);
+		cp_post(cp, later_line(cp, "ca", "ocsp_validity_days",
+		    "validity_days"), "[ca] ocsp_validity_days: %d exceeds "
+		    "[ca] validity_days %d (a certificate must not outlive its "
+		    "CA)", cf->cf_ocsp_validity_days, cf->cf_ca_validity_days);
+	/* A silent connection is dropped at read_timeout in any case. */
+	if (cf->cf_http_idle_timeout > cf->cf_http_read_timeout)
+		cp_post(cp, later_line(cp, "http", "idle_timeout",
+		    "read_timeout"), "[http] idle_timeout: %d exceeds [http] "
+		    "read_timeout %d", cf->cf_http_idle_timeout,
+		    cf->cf_http_read_timeout);
 	scep_check(cp);
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pr = &cf->cf_profiles[i];

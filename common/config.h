@@ -105,6 +105,13 @@ struct conf {
 
 	/* [http] */
 	char		*cf_listen;		/* ADDR:PORT */
+	int		 cf_http_max_conns;
+	int		 cf_http_max_inflight;	/* requests waiting on IPC */
+	int		 cf_http_read_timeout;	/* seconds, whole request */
+	int		 cf_http_write_timeout;	/* seconds, whole reply */
+	int		 cf_http_idle_timeout;	/* seconds without a byte */
+	int		 cf_http_max_body;	/* bytes */
+	int		 cf_http_max_headers;	/* bytes, request line too */
 
 	/* [scep] */
 	char		*cf_challenge_file;

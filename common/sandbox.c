@@ -85,9 +85,10 @@ static const struct sandbox_arg args_base[] = {
 };
 
 /*
- * Frontend: libevent's epoll loop on its listener and clients, blocking
- * IPC to the signer.  evhttp half-closes with shutdown() and sizes its
- * reads with ioctl(FIONREAD).  No open, socket, connect or exec.
+ * Frontend: libevent's epoll loop on its listener, its clients and its
+ * IPC connections.  evhttp half-closes with shutdown(), as the deadlines
+ * do, and sizes its reads with ioctl(FIONREAD).  No open, socket,
+ * connect or exec.
  */
 static const int allow_frontend[] = {
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl), SCMP_SYS(accept4),

@@ -10,30 +10,47 @@
 
 struct conf;
 struct event_base;
+struct evhttp;
 struct evhttp_request;
 struct ipc_msg;
 
 #define FRONT_FD_HTTP		3
 #define FRONT_FD_VALIDATOR	4
 #define FRONT_FD_SIGNER0	5	/* then one per signer worker */
-#define HTTP_HEADERS_MAX	(32 * 1024)
-#define HTTP_BODY_MAX		(64 * 1024)
-#define HTTP_TIMEOUT_S		30
+
+/* An IPC answer, or NULL when the connection was lost before it came. */
+typedef void	peer_cb(void *arg, struct ipc_msg *ans);
+
+/* main.c */
+void	frontend_quit(int status);
 
 /* peers.c */
 void	peers_collect(uint32_t ca_id);
-int	signer_call(struct ipc_msg *req, struct ipc_msg *ans);
-int	validator_call(struct ipc_msg *req, struct ipc_msg *ans);
+void	peers_start(struct event_base *);
+void	peers_free(void);
+int	signer_send(struct ipc_msg *req, peer_cb *, void *arg);
+int	validator_send(struct ipc_msg *req, peer_cb *, void *arg);
+
+/* conns.c */
+int	conns_init(struct event_base *, struct evhttp *, int fd,
+	    const struct conf *);
+void	conns_busy(struct evhttp_request *);
+int	conns_inflight(void);
+void	conns_reply(struct evhttp_request *);
+void	conns_stop(void);
+void	conns_free(void);
+
+/* http.c */
+int	http_init(struct event_base *, const struct conf *, int fd);
+void	http_free(void);
+void	http_reply(struct evhttp_request *, int code, const char *type,
+	    const void *body, size_t len);
+void	http_text(struct evhttp_request *, int code, const char *text);
+int	http_hold(struct evhttp_request *);
+void	http_ask_signer(struct evhttp_request *, uint16_t type, peer_cb *);
 
 /* scep_http.c */
 int	scep_http_init(const struct conf *);
 int	scep_http_route(struct evhttp_request *, const char *path);
-
-/* http.c */
-void	http_reply(struct evhttp_request *, int code, const char *reason,
-	    const char *type, const void *body, size_t len);
-
-/* http.c */
-int	http_init(struct event_base *, const struct conf *, int fd);
 
 #endif

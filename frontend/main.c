@@ -23,17 +23,32 @@
 #include "privdrop.h"
 #include "sandbox.h"
 
+#define QUIT_GRACE_S	1	/* for replies already queued */
+
+static struct event_base	*base;
+static int			 exit_status;
+
 static void
 on_term(evutil_socket_t fd, short ev, void *arg)
 {
 	event_base_loopbreak(arg);
 }
 
+/* Stops accepting and leaves the event loop soon, to exit with status. */
+void
+frontend_quit(int status)
+{
+	struct timeval	 grace = { QUIT_GRACE_S, 0 };
+
+	exit_status = status;
+	conns_stop();
+	event_base_loopexit(base, &grace);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct conf		 cf;
-	struct event_base	*base;
 	struct event		*term;
 	uid_t			 uid;
 	gid_t			 gid;
@@ -50,8 +65,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
 	if (privdrop_lookup(cf.cf_user_frontend, &uid, &gid) == -1 ||
-	    (base = event_base_new()) == NULL ||
-	    http_init(base, &cf, FRONT_FD_HTTP) == -1)
+	    (base = event_base_new()) == NULL)
+		return 1;
+	peers_start(base);
+	if (http_init(base, &cf, FRONT_FD_HTTP) == -1)
 		return 1;
 	/* OpenSSL reads its configuration now: the jail has none. */
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) == 0)
@@ -64,8 +81,11 @@ main(int argc, char *argv[])
 	evsignal_add(term, NULL);
 	log_info("ready");
 	event_base_dispatch(base);
+	/* Calls still out fail first, while their clients can be answered. */
+	peers_free();
+	http_free();
 	event_free(term);
 	event_base_free(base);
 	conf_free(&cf);
-	return 0;
+	return exit_status;
 }

@@ -1,7 +1,7 @@
 /*
  * scep.h: SCEP PKIOperation decoding and parsing for the frontend (RFC
- * 8894).  Pure functions, no I/O: the HTTP layer hands over the bytes, the
- * signer is reached only through the unwrap callback.
+ * 8894).  Pure functions, no I/O: the HTTP layer hands over the bytes and
+ * asks the signer for the content key between the two parsing phases.
  */
 #ifndef KEYWARD_SCEP_H
 #define KEYWARD_SCEP_H
@@ -28,6 +28,7 @@ enum scep_result {
 	SCEP_R_OK,		/* sr_* filled for the message type */
 	SCEP_R_FAIL,		/* CertRep FAILURE with sr_fail_info */
 	SCEP_R_INTERNAL,	/* our fault (memory, signer): HTTP 500/503 */
+	SCEP_R_UNWRAP,		/* needs the content key: sr_unwrap */
 	SCEP_R__MAX
 };
 
@@ -46,7 +47,7 @@ enum scep_err {
 	SCEP_E_ENVELOPE,	/* pkcsPKIEnvelope missing or malformed */
 	SCEP_E_KEYTRANS,	/* key transport not accepted: badAlg */
 	SCEP_E_CIPHER,		/* content cipher not accepted: badAlg */
-	SCEP_E_UNWRAP,		/* the unwrap callback failed */
+	SCEP_E_UNWRAP,		/* no content key from the signer */
 	SCEP_E_DECRYPT,		/* padding or plaintext: badMessageCheck */
 	SCEP_E_CSR,		/* CSR too large or without usable key */
 	SCEP_E_CSR_SIG,		/* CSR self-signature wrong: badRequest */
@@ -59,6 +60,24 @@ struct scep_policy {
 	long		 sp_max_skew;	/* signingTime seconds; 0 = no check */
 	time_t		 sp_now;	/* 0 = time(NULL); tests pin it */
 };
+
+/*
+ * What the signer needs to decrypt encryptedKey with the RA key named by
+ * the recipient issuerAndSerialNumber: su_pad is IPC_PAD_PKCS1 or
+ * IPC_PAD_OAEP, su_oaep_md the OAEP (and MGF1) digest NID, 0 with PKCS#1.
+ * The bytes belong to the request being parsed.
+ */
+struct scep_unwrap {
+	int		 su_pad;
+	int		 su_oaep_md;
+	const uint8_t	*su_ias;
+	size_t		 su_iaslen;
+	const uint8_t	*su_ek;
+	size_t		 su_eklen;
+	size_t		 su_keylen;	/* bytes of content key expected */
+};
+
+struct sp_ctx;
 
 /*
  * A parsed request.  Whatever the result, sr_txid, sr_nonce and sr_signer
@@ -87,18 +106,12 @@ struct scep_req {
 	X509_NAME	*sr_issuer;
 	X509_NAME	*sr_subject;
 	ASN1_INTEGER	*sr_serial;
-};
 
-/*
- * Asks the signer to decrypt encryptedKey with the RA key named by the
- * recipient issuerAndSerialNumber.  pad is IPC_PAD_PKCS1 or IPC_PAD_OAEP,
- * oaep_md_nid the OAEP (and MGF1) digest, 0 with PKCS#1.  Returns 0 with
- * keylen bytes in cek (random bytes when the key did not decrypt), -1 if
- * the signer could not be asked.
- */
-typedef int	(*scep_unwrap_fn)(void *arg, int pad, int oaep_md_nid,
-		    const uint8_t *ias_der, size_t ias_len, const uint8_t *ek,
-		    size_t eklen, size_t keylen, uint8_t *cek);
+	/* SCEP_R_UNWRAP: the question for the signer, and where parsing
+	 * stopped until scep_parse_key() brings the answer. */
+	struct scep_unwrap sr_unwrap;
+	struct sp_ctx	*sr_ctx;
+};
 
 /* scep_decode.c */
 /* GET message= value (still percent-encoded) into malloc'd DER. */
@@ -111,10 +124,19 @@ int	scep_body_decode(const uint8_t *body, size_t bodylen, uint8_t **der,
 /* scep_parse.c */
 /* Loads OpenSSL's legacy provider (DES-CBC); call before the sandbox. */
 int	scep_legacy_load(void);
-/* Fills out (always; free with scep_req_free); 0 if SCEP_R_OK, else -1. */
+/*
+ * Phase one: fills out (always; free with scep_req_free) up to the content
+ * key.  0 if out->sr_result is SCEP_R_UNWRAP, else -1 and out says how to
+ * answer.
+ */
 int	scep_parse(const uint8_t *der, size_t len,
-	    const struct scep_policy *pol, scep_unwrap_fn unwrap, void *arg,
-	    struct scep_req *out);
+	    const struct scep_policy *pol, struct scep_req *out);
+/*
+ * Phase two: the signer's content key (random bytes when the key did not
+ * decrypt; NULL if the signer could not be asked) decrypts and parses the
+ * messageData.  0 if r->sr_result is SCEP_R_OK, else -1.
+ */
+int	scep_parse_key(struct scep_req *r, const uint8_t *cek, size_t ceklen);
 void	scep_req_free(struct scep_req *);
 const char *scep_err_name(enum scep_err);
 

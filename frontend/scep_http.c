@@ -1,7 +1,9 @@
 /*
  * scep_http.c: the SCEP endpoints (RFC 8894 section 4).  The frontend
  * parses; the signer unwraps the content key and builds every reply; the
- * validator decides.  Nothing here holds a key.
+ * validator decides.  Nothing here holds a key.  A PKIOperation is a small
+ * state machine driven by the IPC answers: parse, unwrap (signer), finish
+ * the parse, decide (validator), CertRep (signer), reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,19 @@
 #include "scep.h"
 
 static const struct conf	*conf;
+static struct scep_policy	 policy;
+
+/* One PKIOperation on its way through signer, validator and signer. */
+struct pkiop {
+	struct evhttp_request	*po_req;
+	int			 po_ep;
+	struct scep_req		 po_r;
+	int			 po_status;	/* SCEP_SUCCESS, ... */
+	int			 po_fail;	/* failInfo with FAILURE */
+	char			 po_serial[SERIAL_HEX_MAX];
+};
+
+static void	pkiop_next(struct pkiop *);
 
 static const struct {
 	const char	*e_path;
@@ -41,6 +56,8 @@ int
 scep_http_init(const struct conf *cf)
 {
 	conf = cf;
+	policy.sp_legacy = cf->cf_scep_legacy;
+	policy.sp_max_skew = 0;
 	/* Single DES needs the legacy provider, loaded before the jail. */
 	if (cf->cf_scep_legacy && scep_legacy_load() == -1) {
 		log_warnx("scep: cannot load the OpenSSL legacy provider");
@@ -68,64 +85,79 @@ query_param(const char *q, const char *name, size_t *len)
 	return NULL;
 }
 
-static void
-reply_error(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
+/* The one bytes field of an answer of type, or -1 if a is not that. */
+static int
+answer_der(struct ipc_msg *a, uint16_t type, const uint8_t **der,
+    size_t *len)
 {
-	http_reply(req, code, reason, "text/plain", text, strlen(text));
+	*der = NULL;
+	*len = 0;
+	if (a == NULL || a->m_hdr.h_type != type)
+		return -1;
+	ipc_get_bytes(a, der, len, IPC_BODY_MAX);
+	return ipc_get_end(a);
 }
 
-/* GetCACert: RA, CA and root as a degenerate certs-only SignedData. */
+/* IPC callback for GetCACert: RA, CA and root as a certs-only SignedData. */
 static void
-get_ca_cert(struct evhttp_request *req)
+ca_certs(void *arg, struct ipc_msg *a)
 {
-	struct ipc_msg	 q, a;
 	const uint8_t	*der;
 	size_t		 len;
 
-	ipc_msg_init(&q, IPC_REQ_RACERTS, 0, 0);
-	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_RACERTS) {
-		ipc_get_bytes(&a, &der, &len, IPC_BODY_MAX);
-		if (ipc_get_end(&a) == 0) {
-			http_reply(req, 200, "OK", "application/x-x509-ca-ra-cert",
-			    der, len);
-			ipc_msg_free(&a);
-			return;
-		}
-	}
-	ipc_msg_free(&a);
-	reply_error(req, 503, "Service Unavailable", "CA certificates not "
-	    "available\n");
+	if (answer_der(a, IPC_ANS_RACERTS, &der, &len) == 0)
+		http_reply(arg, 200, "application/x-x509-ca-ra-cert", der, len);
+	else
+		http_text(arg, 503, "CA certificates not available");
 }
 
-/* scep_parse callback: the signer decrypts the content key. */
-static int
-unwrap(void *arg, int pad, int md, const uint8_t *ias, size_t iaslen,
-    const uint8_t *ek, size_t eklen, size_t keylen, uint8_t *cek)
+static void
+pkiop_free(struct pkiop *po)
 {
-	struct ipc_msg	 q, a;
+	scep_req_free(&po->po_r);
+	free(po);
+}
+
+/* Answers the client with text and forgets the exchange. */
+static void
+pkiop_text(struct pkiop *po, int code, const char *text)
+{
+	http_text(po->po_req, code, text);
+	pkiop_free(po);
+}
+
+/* IPC callback: the content key, which lets parsing go on. */
+static void
+unwrapped(void *arg, struct ipc_msg *a)
+{
+	struct pkiop	*po = arg;
 	const uint8_t	*k;
 	size_t		 klen;
-	int		 r = -1;
+
+	/* A key of the wrong length is refused by scep_parse_key(). */
+	if (answer_der(a, IPC_ANS_UNWRAP, &k, &klen) == -1)
+		k = NULL;
+	scep_parse_key(&po->po_r, k, klen);
+	if (k != NULL)
+		OPENSSL_cleanse((void *)k, klen);
+	pkiop_next(po);
+}
+
+/* The signer decrypts the content key with the RA key. */
+static void
+ask_unwrap(struct pkiop *po)
+{
+	const struct scep_unwrap	*u = &po->po_r.sr_unwrap;
+	struct ipc_msg			 q;
 
 	ipc_msg_init(&q, IPC_REQ_UNWRAP, 0, 0);
-	ipc_put_u32(&q, (uint32_t)pad);
-	ipc_put_u32(&q, (uint32_t)md);
-	ipc_put_bytes(&q, ias, iaslen);
-	ipc_put_bytes(&q, ek, eklen);
-	ipc_put_u32(&q, (uint32_t)keylen);
-	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_UNWRAP) {
-		ipc_get_bytes(&a, &k, &klen, SCEP_CEK_MAX);
-		if (ipc_get_end(&a) == 0 && klen == keylen) {
-			memcpy(cek, k, klen);
-			r = 0;
-		}
-	}
-	ipc_msg_free(&q);
-	ipc_msg_free(&a);
-	return r;
+	ipc_put_u32(&q, (uint32_t)u->su_pad);
+	ipc_put_u32(&q, (uint32_t)u->su_oaep_md);
+	ipc_put_bytes(&q, u->su_ias, u->su_iaslen);
+	ipc_put_bytes(&q, u->su_ek, u->su_eklen);
+	ipc_put_u32(&q, (uint32_t)u->su_keylen);
+	if (signer_send(&q, unwrapped, po) == -1)
+		unwrapped(po, NULL);
 }
 
 /* Puts name's DER, or empty bytes when there is none. */
@@ -139,22 +171,105 @@ put_name(struct ipc_msg *q, const X509_NAME *name)
 	OPENSSL_free(der);
 }
 
+/* The log line for every answered request, whatever its outcome. */
+static void
+pkiop_log(const struct pkiop *po)
+{
+	const struct scep_req	*r = &po->po_r;
+	int			 st = po->po_status;
+
+	log_info("scep txid %s type %d: %s%s%s", r->sr_txid, r->sr_type,
+	    st == SCEP_SUCCESS ? "issued " : st == SCEP_PENDING ?
+	    "pending" : "failure ", st == SCEP_SUCCESS ? po->po_serial : "",
+	    st == SCEP_FAILURE ? (r->sr_result == SCEP_R_FAIL ?
+	    r->sr_reason : "refused") : "");
+}
+
+/* The signer builds and signs the CertRep; we only pass typed fields. */
+static void
+certrep_done(void *arg, struct ipc_msg *a)
+{
+	struct pkiop	*po = arg;
+	const uint8_t	*der;
+	size_t		 len;
+
+	if (answer_der(a, IPC_ANS_CERTREP, &der, &len) == 0) {
+		http_reply(po->po_req, 200, "application/x-pki-message", der,
+		    len);
+		pkiop_free(po);
+		return;
+	}
+	log_warnx("scep txid %s: the signer could not build the reply",
+	    po->po_r.sr_txid);
+	pkiop_text(po, 503, "try again later");
+}
+
+static void
+ask_certrep(struct pkiop *po)
+{
+	const struct scep_req	*r = &po->po_r;
+	struct ipc_msg		 q;
+	uint8_t			*cert = NULL;
+	int			 clen, st = po->po_status;
+
+	pkiop_log(po);
+	clen = i2d_X509(r->sr_signer, &cert);
+	ipc_msg_init(&q, IPC_REQ_CERTREP, 0, 0);
+	ipc_put_str(&q, r->sr_txid);
+	ipc_put_bytes(&q, r->sr_nonce, r->sr_noncelen);
+	ipc_put_bytes(&q, cert, clen > 0 ? (size_t)clen : 0);
+	ipc_put_u32(&q, (uint32_t)r->sr_cipher);
+	ipc_put_u32(&q, (uint32_t)r->sr_digest);
+	ipc_put_u32(&q, (uint32_t)st);
+	ipc_put_u32(&q, st == SCEP_FAILURE ? (uint32_t)po->po_fail : 0);
+	ipc_put_str(&q, st == SCEP_SUCCESS ? po->po_serial : "");
+	ipc_put_u32(&q, (uint32_t)r->sr_type);
+	OPENSSL_free(cert);
+	if (signer_send(&q, certrep_done, po) == -1)
+		certrep_done(po, NULL);
+}
+
+/* IPC callback: the validator's decision; anything odd is a refusal. */
+static void
+decided(void *arg, struct ipc_msg *a)
+{
+	struct pkiop	*po = arg;
+	char		 reason[IPC_STR_MAX];
+	uint32_t	 st, fi;
+
+	if (a == NULL) {
+		pkiop_text(po, 503, "try again later");
+		return;
+	}
+	if (a->m_hdr.h_type == IPC_ANS_DECIDE) {
+		ipc_get_u32(a, &st);
+		ipc_get_u32(a, &fi);
+		ipc_get_str(a, po->po_serial, sizeof(po->po_serial));
+		ipc_get_str(a, reason, sizeof(reason));
+		if (ipc_get_end(a) == 0 && (st == SCEP_SUCCESS ||
+		    st == SCEP_FAILURE || st == SCEP_PENDING) && fi <= 4) {
+			po->po_status = (int)st;
+			po->po_fail = (int)fi;
+		}
+	}
+	ask_certrep(po);
+}
+
 /* Asks the validator about a request of any type it parsed. */
 static void
-decide(int ep, const struct scep_req *r, int *status, int *fail,
-    char *serial, size_t serialsz)
+ask_decide(struct pkiop *po)
 {
-	struct ipc_msg	 q, a;
-	uint8_t		*cert = NULL;
-	char		 reason[IPC_STR_MAX], asked[SERIAL_HEX_MAX] = "";
-	uint32_t	 st, fi;
-	int		 len;
+	const struct scep_req	*r = &po->po_r;
+	struct ipc_msg		 q;
+	uint8_t			*cert = NULL;
+	char			 asked[SERIAL_HEX_MAX] = "";
+	int			 len;
 
-	*status = SCEP_FAILURE;
-	*fail = SCEP_BAD_REQUEST;
+	po->po_status = SCEP_FAILURE;
+	po->po_fail = SCEP_BAD_REQUEST;
 	len = i2d_X509(r->sr_signer, &cert);
 	ipc_msg_init(&q, IPC_REQ_DECIDE, 0, 0);
-	ipc_put_u32(&q, (uint32_t)ep);
+	ipc_put_u32(&q, (uint32_t)po->po_ep);
 	ipc_put_u32(&q, (uint32_t)r->sr_type);
 	ipc_put_str(&q, r->sr_txid);
 	ipc_put_bytes(&q, r->sr_csr_der, r->sr_csr_len);
@@ -165,60 +280,39 @@ decide(int ep, const struct scep_req *r, int *status, int *fail,
 		snprintf(asked, sizeof(asked), "-");	/* never ours */
 	ipc_put_str(&q, asked);
 	OPENSSL_free(cert);
-	memset(&a, 0, sizeof(a));
-	if (validator_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_DECIDE) {
-		ipc_get_u32(&a, &st);
-		ipc_get_u32(&a, &fi);
-		ipc_get_str(&a, serial, serialsz);
-		ipc_get_str(&a, reason, sizeof(reason));
-		if (ipc_get_end(&a) == 0 && (st == SCEP_SUCCESS ||
-		    st == SCEP_FAILURE || st == SCEP_PENDING) && fi <= 4) {
-			*status = (int)st;
-			*fail = (int)fi;
-		}
-	}
-	ipc_msg_free(&q);
-	ipc_msg_free(&a);
+	if (validator_send(&q, decided, po) == -1)
+		decided(po, NULL);
 }
 
-/* The signer builds and signs the CertRep; we only pass typed fields. */
+/*
+ * Takes a PKIOperation to its next step by where parsing stands: the
+ * content key, the decision, the reply, or an HTTP error.
+ */
 static void
-certrep(struct evhttp_request *req, const struct scep_req *r, int status,
-    int fail, const char *serial)
+pkiop_next(struct pkiop *po)
 {
-	struct ipc_msg	 q, a;
-	uint8_t		*cert = NULL;
-	const uint8_t	*der;
-	size_t		 len;
-	int		 clen;
+	struct scep_req	*r = &po->po_r;
 
-	clen = i2d_X509(r->sr_signer, &cert);
-	ipc_msg_init(&q, IPC_REQ_CERTREP, 0, 0);
-	ipc_put_str(&q, r->sr_txid);
-	ipc_put_bytes(&q, r->sr_nonce, r->sr_noncelen);
-	ipc_put_bytes(&q, cert, clen > 0 ? (size_t)clen : 0);
-	ipc_put_u32(&q, (uint32_t)r->sr_cipher);
-	ipc_put_u32(&q, (uint32_t)r->sr_digest);
-	ipc_put_u32(&q, (uint32_t)status);
-	ipc_put_u32(&q, status == SCEP_FAILURE ? (uint32_t)fail : 0);
-	ipc_put_str(&q, status == SCEP_SUCCESS ? serial : "");
-	ipc_put_u32(&q, (uint32_t)r->sr_type);
-	OPENSSL_free(cert);
-	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_CERTREP) {
-		ipc_get_bytes(&a, &der, &len, IPC_BODY_MAX);
-		if (ipc_get_end(&a) == 0) {
-			http_reply(req, 200, "OK", "application/x-pki-message",
-			    der, len);
-			goto out;
-		}
+	switch (r->sr_result) {
+	case SCEP_R_UNWRAP:
+		ask_unwrap(po);
+		break;
+	case SCEP_R_OK:
+		ask_decide(po);
+		break;
+	case SCEP_R_FAIL:
+		po->po_status = SCEP_FAILURE;
+		po->po_fail = r->sr_fail_info;
+		ask_certrep(po);
+		break;
+	case SCEP_R_HTTP400:
+		log_info("scep: unparsable request: %s", r->sr_reason);
+		pkiop_text(po, 400, "not a SCEP pkiMessage");
+		break;
+	default:
+		pkiop_text(po, 503, "try again later");
+		break;
 	}
-	log_warnx("scep txid %s: the signer could not build the reply",
-	    r->sr_txid);
-	reply_error(req, 503, "Service Unavailable", "try again later\n");
- out:
-	ipc_msg_free(&q);
-	ipc_msg_free(&a);
 }
 
 /* The pkiMessage DER from a GET message= or a POST body; NULL if none. */
@@ -246,48 +340,29 @@ pkimessage(struct evhttp_request *req, const char *query, size_t *len)
 	return der;
 }
 
-/* What a parsed request gets: a decision for requests, FAILURE else. */
-static void
-pkiop_answer(struct evhttp_request *req, int ep, const struct scep_req *r)
-{
-	char	 serial[SERIAL_HEX_MAX] = "";
-	int	 status = SCEP_FAILURE, fail = r->sr_fail_info;
-
-	if (r->sr_result == SCEP_R_OK)
-		decide(ep, r, &status, &fail, serial, sizeof(serial));
-	log_info("scep txid %s type %d: %s%s%s", r->sr_txid, r->sr_type,
-	    status == SCEP_SUCCESS ? "issued " : status == SCEP_PENDING ?
-	    "pending" : "failure ", status == SCEP_SUCCESS ? serial : "",
-	    status == SCEP_FAILURE ? (r->sr_result == SCEP_R_FAIL ?
-	    r->sr_reason : "refused") : "");
-	certrep(req, r, status, fail, serial);
-}
-
 static void
 pkiop(struct evhttp_request *req, int ep, const char *query)
 {
-	struct scep_policy	 pol;
-	struct scep_req		 r;
-	uint8_t			*der;
-	size_t			 len;
+	struct pkiop	*po;
+	uint8_t		*der;
+	size_t		 len;
 
+	if (http_hold(req) == -1)
+		return;
 	if ((der = pkimessage(req, query, &len)) == NULL) {
-		reply_error(req, 400, "Bad Request", "no SCEP message\n");
+		http_text(req, 400, "no SCEP message");
 		return;
 	}
-	memset(&pol, 0, sizeof(pol));
-	pol.sp_legacy = conf->cf_scep_legacy;
-	pol.sp_max_skew = 0;
-	scep_parse(der, len, &pol, unwrap, NULL, &r);
+	if ((po = calloc(1, sizeof(*po))) == NULL) {
+		free(der);
+		http_text(req, 503, "try again later");
+		return;
+	}
+	po->po_req = req;
+	po->po_ep = ep;
+	scep_parse(der, len, &policy, &po->po_r);
 	free(der);
-	if (r.sr_result == SCEP_R_HTTP400) {
-		log_info("scep: unparsable request: %s", r.sr_reason);
-		reply_error(req, 400, "Bad Request", "not a SCEP pkiMessage\n");
-	} else if (r.sr_result == SCEP_R_INTERNAL)
-		reply_error(req, 503, "Service Unavailable", "try again later\n");
-	else
-		pkiop_answer(req, ep, &r);
-	scep_req_free(&r);
+	pkiop_next(po);
 }
 
 /* Returns 1 if path is a SCEP endpoint (and answers it), else 0. */
@@ -305,16 +380,16 @@ scep_http_route(struct evhttp_request *req, const char *path)
 		return 0;
 	q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	if ((op = query_param(q, "operation", &oplen)) == NULL)
-		reply_error(req, 400, "Bad Request", "operation missing\n");
+		http_text(req, 400, "operation missing");
 	else if (oplen == 9 && strncmp(op, "GetCACaps", 9) == 0)
-		http_reply(req, 200, "OK", "text/plain", caps, strlen(caps));
+		http_reply(req, 200, "text/plain", caps, strlen(caps));
 	else if (oplen == 9 && strncmp(op, "GetCACert", 9) == 0)
-		get_ca_cert(req);
+		http_ask_signer(req, IPC_REQ_RACERTS, ca_certs);
 	else if (oplen == 12 && strncmp(op, "PKIOperation", 12) == 0)
 		pkiop(req, ep, q);
 	else if (oplen == 13 && strncmp(op, "GetNextCACert", 13) == 0)
-		reply_error(req, 404, "Not Found", "no rollover certificate\n");
+		http_text(req, 404, "no rollover certificate");
 	else
-		reply_error(req, 400, "Bad Request", "unknown operation\n");
+		http_text(req, 400, "unknown operation");
 	return 1;
 }

@@ -2,11 +2,11 @@
  * scep_parse.c: a PKIOperation pkiMessage taken apart in the order of spec
  * A.13: outer SignedData, signer certificate, SCEP attributes, signature,
  * digest policy, signingTime, message type, pkcsPKIEnvelope, content key
- * (unwrapped by the signer through a callback: the frontend holds no
- * key), decryption and messageData.  Every phase either fills the request
- * or records why it failed; the failure becomes a CertRep FAILURE once
- * transactionID, senderNonce and signer certificate are known, else HTTP
- * 400 (spec A.1).
+ * (unwrapped by the signer between the two public phases: the frontend
+ * holds no key), decryption and messageData.  Every step either fills the
+ * request or records why it failed; the failure becomes a CertRep FAILURE
+ * once transactionID, senderNonce and signer certificate are known, else
+ * HTTP 400 (spec A.1).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,11 +32,9 @@
 #define OID_SENDER_NONCE	"2.16.840.1.113733.1.9.5"
 #define OID_TRANSACTION_ID	"2.16.840.1.113733.1.9.7"
 
-/* State shared by the phases of one parse. */
+/* State shared by the steps of one parse, kept while the signer unwraps. */
 struct sp_ctx {
 	const struct scep_policy *c_pol;
-	scep_unwrap_fn		  c_unwrap;
-	void			 *c_arg;
 	CMS_ContentInfo		 *c_cms;
 	CMS_SignerInfo		 *c_si;
 	ASN1_OCTET_STRING	 *c_econtent;	/* points into c_cms */
@@ -47,6 +45,7 @@ struct sp_ctx {
 	int			  c_oaep_md;
 	EVP_CIPHER		 *c_cipher;
 	size_t			  c_keylen;
+	unsigned char		 *c_ias;	/* recipient, DER */
 	uint8_t			 *c_plain;
 	size_t			  c_plainlen;
 };
@@ -94,7 +93,7 @@ static int	sp_envelope(struct sp_ctx *, struct scep_req *);
 static int	sp_oaep(const X509_ALGOR *);
 static int	sp_keytrans(struct sp_ctx *, struct scep_req *);
 static int	sp_cipher(struct sp_ctx *, struct scep_req *);
-static int	sp_decrypt(struct sp_ctx *, struct scep_req *);
+static int	sp_recipient(struct sp_ctx *, struct scep_req *);
 static int	sp_run_cipher(struct sp_ctx *, const uint8_t *,
 		    struct scep_req *);
 static int	sp_csr(struct sp_ctx *, struct scep_req *);
@@ -131,10 +130,14 @@ sp_fail(struct scep_req *r, enum scep_err e, const char *fmt, ...)
 static void
 sp_ctx_free(struct sp_ctx *c)
 {
+	if (c == NULL)
+		return;
 	CMS_ContentInfo_free(c->c_cms);
 	PKCS7_free(c->c_env);
 	EVP_CIPHER_free(c->c_cipher);
+	OPENSSL_free(c->c_ias);
 	free(c->c_plain);
+	free(c);
 }
 
 /* An algorithm OID for the log: OpenSSL's name or dotted digits. */
@@ -484,29 +487,29 @@ sp_cipher(struct sp_ctx *c, struct scep_req *r)
 	return 0;
 }
 
-/* Content key from the signer, then the content with it. */
+/* What the signer needs to unwrap the content key, for the caller. */
 static int
-sp_decrypt(struct sp_ctx *c, struct scep_req *r)
+sp_recipient(struct sp_ctx *c, struct scep_req *r)
 {
-	uint8_t		 cek[SCEP_CEK_MAX];
-	unsigned char	*ias = NULL;
-	int		 iaslen, rv = -1;
+	struct scep_unwrap	*u = &r->sr_unwrap;
+	int			 iaslen;
 
-	iaslen = i2d_PKCS7_ISSUER_AND_SERIAL(c->c_ri->issuer_and_serial, &ias);
+	iaslen = i2d_PKCS7_ISSUER_AND_SERIAL(c->c_ri->issuer_and_serial,
+	    &c->c_ias);
 	if (iaslen <= 0)
-		rv = sp_fail(r, SCEP_E_INTERNAL, "i2d issuerAndSerialNumber");
-	else if (iaslen > SCEP_IAS_MAX)
-		rv = sp_fail(r, SCEP_E_ENVELOPE, "recipient issuerAndSerial"
+		return sp_fail(r, SCEP_E_INTERNAL, "i2d issuerAndSerialNumber");
+	if (iaslen > SCEP_IAS_MAX)
+		return sp_fail(r, SCEP_E_ENVELOPE, "recipient issuerAndSerial"
 		    "Number of %d bytes", iaslen);
-	else if (c->c_unwrap(c->c_arg, c->c_pad, c->c_oaep_md, ias,
-	    (size_t)iaslen, c->c_ri->enc_key->data,
-	    (size_t)c->c_ri->enc_key->length, c->c_keylen, cek) == -1)
-		rv = sp_fail(r, SCEP_E_UNWRAP, "content key not unwrapped");
-	else
-		rv = sp_run_cipher(c, cek, r);
-	OPENSSL_cleanse(cek, sizeof(cek));
-	OPENSSL_free(ias);
-	return rv;
+	u->su_pad = c->c_pad;
+	u->su_oaep_md = c->c_oaep_md;
+	u->su_ias = c->c_ias;
+	u->su_iaslen = (size_t)iaslen;
+	u->su_ek = c->c_ri->enc_key->data;
+	u->su_eklen = (size_t)c->c_ri->enc_key->length;
+	u->su_keylen = c->c_keylen;
+	r->sr_result = SCEP_R_UNWRAP;
+	return 0;
 }
 
 /*
@@ -665,38 +668,61 @@ scep_legacy_load(void)
 }
 
 /*
- * Parses one pkiMessage.  out is always filled (free it with
- * scep_req_free); returns 0 if out->sr_result is SCEP_R_OK, else -1.
+ * Parses one pkiMessage up to its content key.  out is always filled
+ * (free it with scep_req_free); returns 0 if out->sr_result is
+ * SCEP_R_UNWRAP, with the parse state kept in out, else -1.
  */
 int
 scep_parse(const uint8_t *der, size_t len, const struct scep_policy *pol,
-    scep_unwrap_fn unwrap, void *arg, struct scep_req *out)
+    struct scep_req *out)
 {
-	struct sp_ctx	 c;
+	struct sp_ctx	*c;
 
 	memset(out, 0, sizeof(*out));
-	memset(&c, 0, sizeof(c));
 	out->sr_result = SCEP_R_HTTP400;
 	out->sr_type = -1;
-	c.c_pol = pol;
-	c.c_unwrap = unwrap;
-	c.c_arg = arg;
-	if (pol == NULL || unwrap == NULL)
-		sp_fail(out, SCEP_E_INTERNAL, "no policy or unwrap callback");
-	else if (sp_outer(&c, der, len, out) == 0 &&
-	    sp_signer(&c, out) == 0 && sp_attrs(&c, out) == 0 &&
-	    sp_verify(&c, out) == 0 && sp_digest(&c, out) == 0 &&
-	    sp_time(&c, out) == 0 && sp_type(&c, out) == 0 &&
-	    sp_envelope(&c, out) == 0 && sp_keytrans(&c, out) == 0 &&
-	    sp_cipher(&c, out) == 0 && sp_decrypt(&c, out) == 0 &&
-	    sp_msgdata(&c, out) == 0) {
-		out->sr_result = SCEP_R_OK;
-		out->sr_err = SCEP_E_NONE;
+	if (pol == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
+		sp_fail(out, SCEP_E_INTERNAL, "no policy or no memory");
+		return -1;
 	}
-	sp_ctx_free(&c);
+	c->c_pol = pol;
+	if (sp_outer(c, der, len, out) == 0 && sp_signer(c, out) == 0 &&
+	    sp_attrs(c, out) == 0 && sp_verify(c, out) == 0 &&
+	    sp_digest(c, out) == 0 && sp_time(c, out) == 0 &&
+	    sp_type(c, out) == 0 && sp_envelope(c, out) == 0 &&
+	    sp_keytrans(c, out) == 0 && sp_cipher(c, out) == 0 &&
+	    sp_recipient(c, out) == 0)
+		out->sr_ctx = c;
+	else
+		sp_ctx_free(c);
 	/* Hostile input leaves errors queued; do not leak them to callers. */
 	ERR_clear_error();
-	return out->sr_result == SCEP_R_OK ? 0 : -1;
+	return out->sr_result == SCEP_R_UNWRAP ? 0 : -1;
+}
+
+/*
+ * Finishes a parse that stopped at SCEP_R_UNWRAP with the content key the
+ * signer returned (NULL if it could not be asked).  Returns 0 if
+ * r->sr_result is SCEP_R_OK, else -1.
+ */
+int
+scep_parse_key(struct scep_req *r, const uint8_t *cek, size_t ceklen)
+{
+	struct sp_ctx	*c = r->sr_ctx;
+
+	r->sr_ctx = NULL;
+	memset(&r->sr_unwrap, 0, sizeof(r->sr_unwrap));
+	if (r->sr_result != SCEP_R_UNWRAP || c == NULL)
+		sp_fail(r, SCEP_E_INTERNAL, "not waiting for a content key");
+	else if (cek == NULL || ceklen != c->c_keylen)
+		sp_fail(r, SCEP_E_UNWRAP, "content key not unwrapped");
+	else if (sp_run_cipher(c, cek, r) == 0 && sp_msgdata(c, r) == 0) {
+		r->sr_result = SCEP_R_OK;
+		r->sr_err = SCEP_E_NONE;
+	}
+	sp_ctx_free(c);
+	ERR_clear_error();
+	return r->sr_result == SCEP_R_OK ? 0 : -1;
 }
 
 void
@@ -704,6 +730,7 @@ scep_req_free(struct scep_req *r)
 {
 	if (r == NULL)
 		return;
+	sp_ctx_free(r->sr_ctx);
 	X509_free(r->sr_signer);
 	X509_REQ_free(r->sr_csr);
 	free(r->sr_csr_der);

@@ -1,6 +1,7 @@
 /*
- * frame.c: the 16-byte header, rule-table checks and blocking transport.
- * Every length is checked before anything is allocated.
+ * frame.c: the 16-byte header, rule-table checks, answer matching and
+ * blocking transport.  Every length is checked before anything is
+ * allocated.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -83,19 +84,29 @@ ipc_rule_check(const struct ipc_rule *rules, size_t n,
 	return NULL;
 }
 
+/* The header that frames m, with its body length; -1 if m did not encode. */
 int
-ipc_write(int fd, const struct ipc_msg *m)
+ipc_frame_hdr(const struct ipc_msg *m, uint8_t out[IPC_HDR_LEN])
 {
-	uint8_t		 hdr[IPC_HDR_LEN];
 	struct ipc_hdr	 h = m->m_hdr;
-	const uint8_t	*p;
-	size_t		 left, off = 0;
-	ssize_t		 n;
 
 	if (m->m_err)
 		return -1;
 	h.h_bodylen = (uint32_t)m->m_len;
-	ipc_hdr_pack(&h, hdr);
+	ipc_hdr_pack(&h, out);
+	return 0;
+}
+
+int
+ipc_write(int fd, const struct ipc_msg *m)
+{
+	uint8_t		 hdr[IPC_HDR_LEN];
+	const uint8_t	*p;
+	size_t		 left, off = 0;
+	ssize_t		 n;
+
+	if (ipc_frame_hdr(m, hdr) == -1)
+		return -1;
 	left = IPC_HDR_LEN + m->m_len;
 	while (left > 0) {
 		p = off < IPC_HDR_LEN ? hdr + off : m->m_body +
@@ -131,6 +142,18 @@ read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* Sizes m's body for the length its header announced (checked). */
+int
+ipc_body_alloc(struct ipc_msg *m, const char **why)
+{
+	m->m_len = m->m_cap = m->m_hdr.h_bodylen;
+	if (m->m_len > 0 && (m->m_body = malloc(m->m_len)) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads one message: 0 ok, 1 clean end of stream, -1 with why. */
 int
 ipc_read(int fd, struct ipc_msg *m, const char **why)
@@ -143,16 +166,10 @@ ipc_read(int fd, struct ipc_msg *m, const char **why)
 		*why = r == 1 ? "end of stream" : "truncated header";
 		return r;
 	}
-	if (ipc_hdr_unpack(hdr, &m->m_hdr, why) == -1)
+	if (ipc_hdr_unpack(hdr, &m->m_hdr, why) == -1 ||
+	    ipc_body_alloc(m, why) == -1)
 		return -1;
-	m->m_len = m->m_cap = m->m_hdr.h_bodylen;
-	if (m->m_len == 0)
-		return 0;
-	if ((m->m_body = malloc(m->m_len)) == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	if (read_full(fd, m->m_body, m->m_len) != 0) {
+	if (m->m_len > 0 && read_full(fd, m->m_body, m->m_len) != 0) {
 		ipc_msg_free(m);
 		*why = "truncated body";
 		return -1;
@@ -173,10 +190,20 @@ ipc_call(int fd, struct ipc_msg *req, struct ipc_msg *ans, const char **why)
 			*why = "connection closed by the signer";
 		return -1;
 	}
-	if (ans->m_hdr.h_reqid != req->m_hdr.h_reqid ||
-	    (ans->m_hdr.h_type != req->m_hdr.h_type + 1 &&
-	    ans->m_hdr.h_type != IPC_ANS_ERROR)) {
+	if (ipc_answer_check(&req->m_hdr, &ans->m_hdr, why) == -1) {
 		ipc_msg_free(ans);
+		return -1;
+	}
+	return 0;
+}
+
+/* An answer must echo the request's reqid and be its type + 1 or ERROR. */
+int
+ipc_answer_check(const struct ipc_hdr *req, const struct ipc_hdr *ans,
+    const char **why)
+{
+	if (ans->h_reqid != req->h_reqid || (ans->h_type != req->h_type + 1 &&
+	    ans->h_type != IPC_ANS_ERROR)) {
 		*why = "answer does not match the request";
 		return -1;
 	}

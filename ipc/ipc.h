@@ -225,6 +225,10 @@ int	ipc_hdr_unpack(const uint8_t in[IPC_HDR_LEN], struct ipc_hdr *,
 	    const char **why);
 const struct ipc_rule *ipc_rule_check(const struct ipc_rule *, size_t n,
 	    const struct ipc_hdr *, unsigned peer, const char **why);
+int	ipc_frame_hdr(const struct ipc_msg *, uint8_t out[IPC_HDR_LEN]);
+int	ipc_body_alloc(struct ipc_msg *, const char **why);
+int	ipc_answer_check(const struct ipc_hdr *req, const struct ipc_hdr *ans,
+	    const char **why);
 int	ipc_write(int fd, const struct ipc_msg *);
 int	ipc_read(int fd, struct ipc_msg *, const char **why);
 int	ipc_call(int fd, struct ipc_msg *req, struct ipc_msg *ans,

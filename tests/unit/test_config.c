@@ -133,6 +133,13 @@ test_minimal_defaults(void **state)
 	assert_null(cf.cf_ca_issuers_url);
 	assert_null(cf.cf_crl_url);
 	assert_string_equal(cf.cf_listen, "127.0.0.1:8080");
+	assert_int_equal(cf.cf_http_max_conns, 256);
+	assert_int_equal(cf.cf_http_max_inflight, 32);
+	assert_int_equal(cf.cf_http_read_timeout, 20);
+	assert_int_equal(cf.cf_http_write_timeout, 20);
+	assert_int_equal(cf.cf_http_idle_timeout, 10);
+	assert_int_equal(cf.cf_http_max_body, 64 * 1024);
+	assert_int_equal(cf.cf_http_max_headers, 32 * 1024);
 	assert_null(cf.cf_challenge_file);
 	assert_int_equal(cf.cf_nprofiles, 0);
 	assert_true(conf_signer_workers(&cf) >= 1);
@@ -254,6 +261,15 @@ static const struct bad_case bad_cases[] = {
 	    "max_validity_days 400" },
 	{ "cap over CA", MINIMAL "validity_days = 365\n", 5,
 	    "[ca] max_validity_days: 730 exceeds [ca] validity_days 365" },
+	{ "headers below 16 KiB", MINIMAL "[http]\nmax_headers = 8192\n", 6,
+	    "[http] max_headers: 8192 is out of range (expected "
+	    "16384..1048576)" },
+	{ "no connection", MINIMAL "[http]\nmax_connections = 0\n", 6,
+	    "[http] max_connections: 0 is out of range" },
+	{ "idle over read", MINIMAL "[http]\nidle_timeout = 30\n", 6,
+	    "[http] idle_timeout: 30 exceeds [http] read_timeout 20" },
+	{ "read under idle", MINIMAL "[http]\nread_timeout = 5\n", 6,
+	    "[http] idle_timeout: 10 exceeds [http] read_timeout 5" },
 };
 
 /* Each bad file fails with one line: FILE:LINE: and the expected text. */

@@ -2,8 +2,9 @@
  * test_scep_parse.c: SCEP PKIOperation decoding and parsing against a
  * tiny SCEP client built here with OpenSSL (CSR, self-signed requester
  * certificate, CMS envelope to a software RA certificate, CMS signature
- * with the SCEP attributes).  The unwrap callback plays the signer with
- * the software RA key, including its implicit rejection.
+ * with the SCEP attributes).  Between the two parsing phases the test
+ * plays the signer with the software RA key, including its implicit
+ * rejection.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,41 +177,41 @@ teardown(void **state)
 
 /*
  * The signer stand-in: RSA decryption with the RA key; a failure or a key
- * of the wrong length yields random bytes (implicit rejection).
+ * of the wrong length yields random bytes (implicit rejection).  Returns
+ * -1 when it plays an unreachable signer.
  */
 static int
-unwrap_cb(void *arg, int pad, int md, const uint8_t *ias, size_t iaslen,
-    const uint8_t *ek, size_t eklen, size_t keylen, uint8_t *cek)
+unwrap(struct unwrap_log *ul, const struct scep_unwrap *u, uint8_t *cek)
 {
-	struct unwrap_log	*ul = arg;
-	EVP_PKEY_CTX		*ctx = NULL;
-	uint8_t			 buf[512];
-	size_t			 n = sizeof(buf);
-	int			 ok;
+	EVP_PKEY_CTX	*ctx = NULL;
+	uint8_t		 buf[512];
+	size_t		 n = sizeof(buf);
+	int		 ok, md = u->su_oaep_md;
 
 	ul->ul_calls++;
-	ul->ul_pad = pad;
+	ul->ul_pad = u->su_pad;
 	ul->ul_md = md;
-	ul->ul_keylen = keylen;
-	ul->ul_ias_ok = iaslen == ra_ias_len &&
-	    memcmp(ias, ra_ias, iaslen) == 0;
+	ul->ul_keylen = u->su_keylen;
+	ul->ul_ias_ok = u->su_iaslen == ra_ias_len &&
+	    memcmp(u->su_ias, ra_ias, ra_ias_len) == 0;
 	if (ul->ul_fail)
 		return -1;
+	assert_true(u->su_keylen <= SCEP_CEK_MAX);
 	ok = (ctx = EVP_PKEY_CTX_new(ra_key, NULL)) != NULL &&
 	    EVP_PKEY_decrypt_init(ctx) > 0;
-	if (ok && pad == IPC_PAD_OAEP)
+	if (ok && u->su_pad == IPC_PAD_OAEP)
 		ok = EVP_PKEY_CTX_set_rsa_padding(ctx,
 		    RSA_PKCS1_OAEP_PADDING) > 0 &&
 		    EVP_PKEY_CTX_set_rsa_oaep_md(ctx,
 		    EVP_get_digestbynid(md)) > 0 &&
 		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx,
 		    EVP_get_digestbynid(md)) > 0;
-	ok = ok && EVP_PKEY_decrypt(ctx, buf, &n, ek, eklen) > 0 &&
-	    n == keylen;
+	ok = ok && EVP_PKEY_decrypt(ctx, buf, &n, u->su_ek, u->su_eklen) > 0 &&
+	    n == u->su_keylen;
 	if (ok)
-		memcpy(cek, buf, keylen);
+		memcpy(cek, buf, u->su_keylen);
 	else
-		RAND_bytes(cek, (int)keylen);
+		RAND_bytes(cek, (int)u->su_keylen);
 	EVP_PKEY_CTX_free(ctx);
 	return 0;
 }
@@ -339,16 +340,30 @@ spec(const char *type, const EVP_MD *md)
 	return ms;
 }
 
-/* Parses der (and frees it); the unwrap log goes to ul. */
+/*
+ * Parses der (and frees it) in both phases, with the signer stand-in
+ * between them; the unwrap log goes to ul.
+ */
 static int
 parse(uint8_t *der, size_t len, const struct scep_policy *pol,
     struct unwrap_log *ul, struct scep_req *r)
 {
+	uint8_t	 cek[SCEP_CEK_MAX];
+	size_t	 keylen;
 	int	 rv;
 
-	rv = scep_parse(der, len, pol, unwrap_cb, ul, r);
+	rv = scep_parse(der, len, pol, r);
 	OPENSSL_free(der);
-	return rv;
+	if (rv == -1) {
+		assert_int_not_equal(r->sr_result, SCEP_R_UNWRAP);
+		assert_int_not_equal(r->sr_result, SCEP_R_OK);
+		return -1;
+	}
+	assert_int_equal(r->sr_result, SCEP_R_UNWRAP);
+	keylen = r->sr_unwrap.su_keylen;
+	if (unwrap(ul, &r->sr_unwrap, cek) == -1)
+		return scep_parse_key(r, NULL, 0);
+	return scep_parse_key(r, cek, keylen);
 }
 
 /* A CertRep FAILURE with failInfo fi for check e, txid and nonce kept. */
@@ -770,10 +785,42 @@ test_unwrap_down(void **state)
 	assert_int_equal(parse(der, len, &pol_std, &ul, &r), -1);
 	assert_int_equal(r.sr_result, SCEP_R_INTERNAL);
 	assert_int_equal(r.sr_err, SCEP_E_UNWRAP);
+	assert_null(r.sr_ctx);
 	scep_req_free(&r);
-	assert_int_equal(scep_parse(NULL, 0, NULL, NULL, NULL, &r), -1);
+	assert_int_equal(scep_parse(NULL, 0, NULL, &r), -1);
+	assert_int_equal(r.sr_result, SCEP_R_INTERNAL);
+	/* A key for a request that is not waiting for one is our bug. */
+	assert_int_equal(scep_parse_key(&r, NULL, 0), -1);
 	assert_int_equal(r.sr_result, SCEP_R_INTERNAL);
 	scep_req_free(&r);
+}
+
+/*
+ * A key of the wrong length, and a request freed while it waits for its
+ * key (the HTTP client went away), are handled without leaks.
+ */
+static void
+test_unwrap_phases(void **state)
+{
+	struct msgspec	 ms = spec("19", EVP_sha256());
+	struct scep_req	 r;
+	uint8_t		*der, cek[SCEP_CEK_MAX];
+	size_t		 len;
+
+	memset(cek, 0, sizeof(cek));
+	der = request(&ms, csr_der, csr_len, ra_cert, EVP_aes_128_cbc(),
+	    NULL, &len);
+	assert_int_equal(scep_parse(der, len, &pol_std, &r), 0);
+	assert_int_equal(r.sr_unwrap.su_keylen, 16);
+	assert_int_equal(r.sr_unwrap.su_pad, IPC_PAD_PKCS1);
+	assert_int_equal(scep_parse_key(&r, cek, 32), -1);
+	assert_int_equal(r.sr_result, SCEP_R_INTERNAL);
+	assert_int_equal(r.sr_err, SCEP_E_UNWRAP);
+	scep_req_free(&r);
+	assert_int_equal(scep_parse(der, len, &pol_std, &r), 0);
+	assert_non_null(r.sr_ctx);
+	scep_req_free(&r);
+	OPENSSL_free(der);
 }
 
 static X509_NAME *
@@ -1051,6 +1098,7 @@ main(void)
 		cmocka_unit_test(test_mutated_envelopes),
 		cmocka_unit_test(test_oaep_label),
 		cmocka_unit_test(test_unwrap_down),
+		cmocka_unit_test(test_unwrap_phases),
 		cmocka_unit_test(test_certpoll),
 		cmocka_unit_test(test_getcert_getcrl),
 		cmocka_unit_test(test_query_decode),
