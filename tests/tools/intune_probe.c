@@ -133,8 +133,11 @@ main(int argc, char *argv[])
 	memset(&pb, 0, sizeof(pb));
 	if ((pb.pb_base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if ((pb.pb_in = intune_new(pb.pb_base, &cf)) == NULL)
+	if ((pb.pb_in = intune_new(pb.pb_base, &cf)) == NULL) {
+		event_base_free(pb.pb_base);
+		conf_free(&cf);
 		return 1;
+	}
 	for (i = 2; i < argc; ) {
 		while (i < argc && strcmp(argv[i], "then") != 0)
 			i += op_start(&pb, argc - i, argv + i);
