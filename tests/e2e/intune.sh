@@ -90,11 +90,12 @@ conf() {
 }
 
 # probe CONF OP...: runs the client with an empty fake log; outcomes go
-# to $OUT, its log to run.log and, for all runs, probe.log.
+# to $OUT, its exit status to $RC, its log to run.log and probe.log.
 probe() {
 	c=$1; shift
 	: >"$FLOG"
 	"$PROBE" "$T/$c.conf" "$@" >"$OUT" 2>"$T/run.log"
+	RC=$?
 	cat "$T/run.log" >>"$T/probe.log"
 }
 
@@ -149,7 +150,7 @@ conf rs256 "auth = certificate" "certificate_file = $T/app.pem" \
 # Secret authentication, the whole flow.
 probe secret validate TX1 "$T/dev.csr" then success TX1 "$T/dev.csr" "$T/dev.pem"
 check "secret: validateRequest and successNotification succeed" \
-    test "$(grep -c '^TX1 Success ' "$OUT")" = 2
+    test "$(grep -c '^TX1 Success ' "$OUT")" = 2 -a "$RC" = 0
 check "the fake saw token, token, discovery, validateRequest, successNotification" \
     flog 'R == ["token", "token", "discovery", "validateRequest", "successNotification"]'
 check "one token per scope, with the client secret, scopes as Microsoft spells them" \
@@ -194,6 +195,7 @@ probe secret validate TX5 "$T/dev.csr"
 check "a rejected challenge maps to ChallengeExpired with Intune's description" \
     out "^TX5 ChallengeExpired ChallengeExpired: challenge expired at 12:00 \(client-request-id [0-9a-f-]{36}\)$"
 check "and is not retried" flog 'R.count("validateRequest") == 1'
+check "Intune's refusal counts as a verdict (exit 2)" test "$RC" = 2
 CODES="CertificateRequestDecodingFailed ChallengePasswordMissing ChallengeDeserializationError ChallengeDecryptionError ChallengeDecodingError ChallengeInvalidTimestamp SubjectNameMissing SubjectNameMismatch SubjectAltNameMissing SubjectAltNameMismatch KeyUsageMismatch KeyLengthMismatch EnhancedKeyUsageMissing EnhancedKeyUsageMismatch AadKeyIdentifierListMissing RegisteredKeyMismatch SigningCertThumbprintMismatch ScepProfileNoLongerTargetedToTheClient SignatureValidationFailed BadCertificateRequestIdInChallenge BadDeviceIdInChallenge BadUserIdInChallenge"
 args=
 for c in $CODES BrandNewCode; do
@@ -209,6 +211,7 @@ conf down "authority = https://127.0.0.1:1/"
 probe down validate TX6 "$T/dev.csr"
 check "token endpoint down: a transport error, nothing sent to Intune" \
     sh -c "grep -qE '^TX6 transport-error Intune token: .*' '$OUT' && ! test -s '$FLOG'"
+check "a failure to reach Entra ID is no verdict (exit 3)" test "$RC" = 3
 conf badsecret "secret_file = $T/badsecret"
 probe badsecret validate TX7 "$T/dev.csr"
 check "an invalid secret: Entra ID's refusal, named" \

@@ -4,7 +4,9 @@
  * concurrently on one event loop; "then" starts the next group when
  * every operation of the previous one has ended.  Each outcome prints as
  * "TXID RESULT MESSAGE" in the order the callbacks ran; the client logs
- * to stderr at the configured level.
+ * to stderr at the configured level.  Exit status: 0 if every operation
+ * succeeded, 2 if Intune refused one, 3 if one got no verdict, 1 if the
+ * client could not start.
  *
  * usage: intune-probe CONF OP [OP ...] [then OP ...]
  *   validate TXID CSR.der
@@ -30,6 +32,7 @@ struct probe {
 	struct event_base	*pb_base;
 	struct intune		*pb_in;
 	int			 pb_pending;
+	int			 pb_status;	/* exit status so far */
 };
 
 struct op {
@@ -44,6 +47,8 @@ done(void *arg, enum intune_result r, const char *msg)
 
 	printf("%s %s %s\n", op->op_txid, intune_result_name(r), msg);
 	fflush(stdout);
+	if (r != INTUNE_SUCCESS && op->op_pb->pb_status != 3)
+		op->op_pb->pb_status = intune_result_refused(r) ? 2 : 3;
 	if (--op->op_pb->pb_pending == 0)
 		event_base_loopbreak(op->op_pb->pb_base);
 	free(op);
@@ -111,6 +116,7 @@ op_start(struct probe *pb, int argc, char **argv)
 	free(csr);
 	if (r == -1) {
 		printf("%s not-started\n", argv[1]);
+		pb->pb_status = 1;
 		free(op);
 	} else
 		pb->pb_pending++;
@@ -148,5 +154,5 @@ main(int argc, char *argv[])
 	intune_free(pb.pb_in);
 	event_base_free(pb.pb_base);
 	conf_free(&cf);
-	return 0;
+	return pb.pb_status;
 }
