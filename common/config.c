@@ -35,6 +35,9 @@
 #define LOWER_NAME	"abcdefghijklmnopqrstuvwxyz0123456789_-"
 #define ALNUM		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"abcdefghijklmnopqrstuvwxyz0123456789"
+#define IDENT_MAX	253	/* a tenant may be a DNS domain */
+#define SCOPE_MAX	255
+#define PROVIDER_MAX	64
 
 struct cparse;
 struct conf_kw;
@@ -60,7 +63,7 @@ struct conf_kw {
 };
 
 static parse_fn	p_path, p_str, p_user, p_caname, p_subject, p_url, p_listen,
-		    p_num, p_enum, p_rsa, p_flags;
+		    p_num, p_enum, p_rsa, p_flags, p_ident, p_https, p_proxy;
 
 static const struct conf_name key_types[] = {
 	{ "rsa:2048", KEY_RSA2048 },	{ "rsa:3072", KEY_RSA3072 },
@@ -100,6 +103,16 @@ static const struct conf_name ext_key_usages[] = {
 static const struct conf_name challenge_modes[] = {
 	{ "off", CHALLENGE_OFF },	{ "static", CHALLENGE_STATIC },
 	{ "renewal", CHALLENGE_RENEWAL }, { "manual", CHALLENGE_MANUAL },
+	{ NULL, 0 }
+};
+
+static const struct conf_name intune_auths[] = {
+	{ "secret", INTUNE_AUTH_SECRET },
+	{ "certificate", INTUNE_AUTH_CERTIFICATE }, { NULL, 0 }
+};
+
+static const struct conf_name intune_algs[] = {
+	{ "PS256", INTUNE_ALG_PS256 }, { "RS256", INTUNE_ALG_RS256 },
 	{ NULL, 0 }
 };
 
@@ -180,6 +193,46 @@ static const struct conf_kw conf_kws[] = {
 	    0, 0, challenge_modes },
 	{ "scep", "ndes_profile", p_str, CF(cf_scep_profile[SCEP_EP_NDES]),
 	    0, CONF_NAME_MAX - 1, NULL },
+	{ "intune", "tenant", p_ident, CF(cf_intune_tenant), 0, IDENT_MAX,
+	    NULL },
+	{ "intune", "client_id", p_ident, CF(cf_intune_client_id), 0, 64,
+	    NULL },
+	{ "intune", "auth", p_enum, CF(cf_intune_auth), 0, 0, intune_auths },
+	{ "intune", "secret_file", p_path, CF(cf_intune_secret_file), 0, 0,
+	    NULL },
+	{ "intune", "certificate_file", p_path, CF(cf_intune_cert_file), 0, 0,
+	    NULL },
+	{ "intune", "key_file", p_path, CF(cf_intune_key_file), 0, 0, NULL },
+	{ "intune", "assertion_alg", p_enum, CF(cf_intune_alg), 0, 0,
+	    intune_algs },
+	{ "intune", "authority", p_https, CF(cf_intune_authority), 0, 0,
+	    NULL },
+	{ "intune", "graph_url", p_https, CF(cf_intune_graph_url), 0, 0,
+	    NULL },
+	{ "intune", "graph_scope", p_str, CF(cf_intune_graph_scope), 0,
+	    SCOPE_MAX, NULL },
+	{ "intune", "intune_scope", p_str, CF(cf_intune_scope), 0,
+	    SCOPE_MAX, NULL },
+	{ "intune", "app_id", p_ident, CF(cf_intune_app_id), 0, 64, NULL },
+	{ "intune", "api_version", p_ident, CF(cf_intune_api_version), 0, 32,
+	    NULL },
+	{ "intune", "provider", p_str, CF(cf_intune_provider), 0,
+	    PROVIDER_MAX, NULL },
+	{ "intune", "proxy", p_proxy, CF(cf_intune_proxy), 0, 0, NULL },
+	{ "intune", "proxy_credentials_file", p_path,
+	    CF(cf_intune_proxy_credentials_file), 0, 0, NULL },
+	{ "intune", "tls_ca_bundle", p_path, CF(cf_intune_ca_bundle), 0, 0,
+	    NULL },
+	{ "intune", "connect_timeout", p_num, CF(cf_intune_connect_timeout),
+	    1, 300, NULL },
+	{ "intune", "request_timeout", p_num, CF(cf_intune_request_timeout),
+	    1, 600, NULL },
+	{ "intune", "discovery_ttl", p_num, CF(cf_intune_discovery_ttl),
+	    60, 7 * 86400, NULL },
+	{ "intune", "wait_for_success_notification", p_enum,
+	    CF(cf_intune_wait_success), 0, 0, bools },
+	{ "intune", "notification_deadline", p_num,
+	    CF(cf_intune_notify_deadline), 10, 7 * 86400, NULL },
 	{ PROFILE_PREFIX, "validity_days", p_num,
 	    PR(pr_validity_days), 1, VALIDITY_MAX, NULL },
 	{ PROFILE_PREFIX, "key_usage", p_flags,
@@ -204,6 +257,13 @@ static const size_t conf_strs[] = {
 	CF(cf_ocsp_subject), CF(cf_ocsp_url), CF(cf_ca_issuers_url),
 	CF(cf_crl_url), CF(cf_listen), CF(cf_challenge_file),
 	CF(cf_scep_profile[SCEP_EP_SCEP]), CF(cf_scep_profile[SCEP_EP_NDES]),
+	CF(cf_intune_tenant), CF(cf_intune_client_id),
+	CF(cf_intune_secret_file), CF(cf_intune_cert_file),
+	CF(cf_intune_key_file), CF(cf_intune_authority),
+	CF(cf_intune_graph_url), CF(cf_intune_graph_scope),
+	CF(cf_intune_scope), CF(cf_intune_app_id), CF(cf_intune_api_version),
+	CF(cf_intune_provider), CF(cf_intune_proxy),
+	CF(cf_intune_proxy_credentials_file), CF(cf_intune_ca_bundle),
 };
 
 /* String defaults that do not depend on other keys. */
@@ -222,6 +282,15 @@ static const struct {
 	{ CF(cf_listen),		"127.0.0.1:8080" },
 	{ CF(cf_scep_profile[SCEP_EP_SCEP]), "auto" },
 	{ CF(cf_scep_profile[SCEP_EP_NDES]), "auto" },
+	/* Microsoft's public cloud; the scopes stay Microsoft's even when
+	 * the URLs point elsewhere (a national cloud, a test server). */
+	{ CF(cf_intune_authority),	"https://login.microsoftonline.com/" },
+	{ CF(cf_intune_graph_url),	"https://graph.microsoft.com/" },
+	{ CF(cf_intune_graph_scope),	"https://graph.microsoft.com/.default" },
+	{ CF(cf_intune_scope),	"https://api.manage.microsoft.com//.default" },
+	{ CF(cf_intune_app_id),	"0000000a-0000-0000-c000-000000000000" },
+	{ CF(cf_intune_api_version),	"2018-02-20" },
+	{ CF(cf_intune_provider),	"keyward/" KW_VERSION },
 };
 
 /* Parser state shared by the reader, the handler and the final checks. */
@@ -420,21 +489,62 @@ p_subject(struct cparse *cp, const struct conf_kw *kw, const char *val,
 	return set_str(cp, dst, val);
 }
 
+/* A URL with the given scheme and a host; form is for the message. */
+static int
+url_set(struct cparse *cp, const char *val, void *dst, const char *scheme,
+    const char *form)
+{
+	size_t	 pfx = strlen(scheme);
+
+	if (strncmp(val, scheme, pfx) != 0 || val[pfx] == '\0' ||
+	    val[pfx] == '/')
+		return cp_fail(cp, "bad URL \"%.64s\" (expected %s)", val,
+		    form);
+	if (strlen(val) > URL_MAX || strpbrk(val, " \"<>\\^`{|}") != NULL ||
+	    !is_text(val))
+		return cp_fail(cp, "bad URL (expected at most %d characters, "
+		    "no spaces, quotes or control characters)", URL_MAX);
+	return set_str(cp, dst, val);
+}
+
 /* AIA and CRL distribution points are fetched over plain HTTP (RFC 5280). */
 static int
 p_url(struct cparse *cp, const struct conf_kw *kw, const char *val,
     void *dst)
 {
-	size_t	 pfx = strlen("http://");
+	return url_set(cp, val, dst, "http://", "http://HOST[:PORT]/PATH");
+}
 
-	if (strncmp(val, "http://", pfx) != 0 || val[pfx] == '\0' ||
-	    val[pfx] == '/')
-		return cp_fail(cp, "bad URL \"%.64s\" (expected http://HOST"
-		    "[:PORT]/PATH)", val);
-	if (strlen(val) > URL_MAX || strpbrk(val, " \"<>\\^`{|}") != NULL ||
-	    !is_text(val))
-		return cp_fail(cp, "bad URL (expected at most %d characters, "
-		    "no spaces, quotes or control characters)", URL_MAX);
+/* Entra ID and Graph bases: paths are appended, so they end in /. */
+static int
+p_https(struct cparse *cp, const struct conf_kw *kw, const char *val,
+    void *dst)
+{
+	if (val[0] != '\0' && val[strlen(val) - 1] != '/')
+		return cp_fail(cp, "bad URL \"%.64s\" (expected https://HOST"
+		    "[:PORT]/[PATH/], ending in /)", val);
+	return url_set(cp, val, dst, "https://", "https://HOST[:PORT]/");
+}
+
+/* Proxy credentials live in their own file, never in the URL. */
+static int
+p_proxy(struct cparse *cp, const struct conf_kw *kw, const char *val,
+    void *dst)
+{
+	if (strchr(val, '@') != NULL)
+		return cp_fail(cp, "credentials in the URL (expected "
+		    "http://HOST:PORT and [intune] proxy_credentials_file)");
+	return url_set(cp, val, dst, "http://", "http://HOST:PORT");
+}
+
+/* Names that go into URLs: tenant (GUID or domain), ids, versions. */
+static int
+p_ident(struct cparse *cp, const struct conf_kw *kw, const char *val,
+    void *dst)
+{
+	if (!is_word(val, (size_t)kw->kw_max, ALNUM ".-"))
+		return cp_fail(cp, "bad value \"%.64s\" (expected 1 to %ld of "
+		    "A-Z, a-z, 0-9, . and -)", val, kw->kw_max);
 	return set_str(cp, dst, val);
 }
 
@@ -624,7 +734,7 @@ kw_lookup(struct cparse *cp, const char *sec, const char *key)
 	}
 	if (len == 0)
 		cp_fail(cp, "unknown section (expected keyward, token, ledger, "
-		    "ca, http, scep or profile.NAME)");
+		    "ca, http, scep, intune or profile.NAME)");
 	else
 		cp_fail(cp, "unknown key (expected one of %s)", keys);
 	return -1;
@@ -742,6 +852,13 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_http_idle_timeout = 10;
 	cf->cf_http_max_body = 64 * 1024;
 	cf->cf_http_max_headers = 32 * 1024;
+	cf->cf_intune_auth = INTUNE_AUTH_SECRET;
+	cf->cf_intune_alg = INTUNE_ALG_PS256;
+	cf->cf_intune_connect_timeout = 10;
+	cf->cf_intune_request_timeout = 60;
+	cf->cf_intune_discovery_ttl = 86400;
+	cf->cf_intune_wait_success = 1;
+	cf->cf_intune_notify_deadline = 3600;
 	return 0;
 }
 
@@ -810,6 +927,39 @@ scep_check(struct cparse *cp)
 	}
 }
 
+/* Any [intune] key makes the section live: then it must be complete. */
+static void
+intune_check(struct cparse *cp)
+{
+	struct conf	*cf = cp->cp_cf;
+	size_t		 i;
+	int		 line = 0;
+
+	for (i = 0; i < NKWS; i++)
+		if (strcmp(conf_kws[i].kw_sec, "intune") == 0 &&
+		    cp->cp_seen[0][i] > line)
+			line = cp->cp_seen[0][i];
+	if (line == 0)
+		return;
+	if (cf->cf_intune_tenant == NULL)
+		cp_post(cp, line, "[intune] tenant is required when [intune] "
+		    "is used");
+	else if (cf->cf_intune_client_id == NULL)
+		cp_post(cp, line, "[intune] client_id is required");
+	else if (cf->cf_intune_auth == INTUNE_AUTH_SECRET &&
+	    cf->cf_intune_secret_file == NULL)
+		cp_post(cp, kw_line(cp, 0, "intune", "auth"), "[intune] auth = "
+		    "secret needs [intune] secret_file");
+	else if (cf->cf_intune_auth == INTUNE_AUTH_CERTIFICATE &&
+	    (cf->cf_intune_cert_file == NULL || cf->cf_intune_key_file == NULL))
+		cp_post(cp, kw_line(cp, 0, "intune", "auth"), "[intune] auth = "
+		    "certificate needs [intune] certificate_file and key_file");
+	else if (cf->cf_intune_proxy_credentials_file != NULL &&
+	    cf->cf_intune_proxy == NULL)
+		cp_post(cp, kw_line(cp, 0, "intune", "proxy_credentials_file"),
+		    "[intune] proxy_credentials_file needs [intune] proxy");
+}
+
 /* Checks what needs the whole file: required keys and ranges across keys. */
 static void
 conf_check(struct cparse *cp)
@@ -839,6 +989,7 @@ conf_check(struct cparse *cp)
 		    "read_timeout %d", cf->cf_http_idle_timeout,
 		    cf->cf_http_read_timeout);
 	scep_check(cp);
+	intune_check(cp);
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pr = &cf->cf_profiles[i];
 		if (pr->pr_validity_days == 0)

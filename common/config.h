@@ -51,6 +51,20 @@ enum challenge_mode {
 	CHALLENGE__MAX
 };
 
+/* How the validator proves itself to Entra ID. */
+enum intune_auth {
+	INTUNE_AUTH_SECRET,		/* client secret from a file */
+	INTUNE_AUTH_CERTIFICATE,	/* JWT client assertion */
+	INTUNE_AUTH__MAX
+};
+
+/* The client assertion's signature and certificate thumbprint header. */
+enum intune_alg {
+	INTUNE_ALG_PS256,		/* RSASSA-PSS, x5t#S256 */
+	INTUNE_ALG_RS256,		/* PKCS#1 v1.5, x5t (SHA-1) */
+	INTUNE_ALG__MAX
+};
+
 struct conf_profile {
 	char		 pr_name[CONF_NAME_MAX];
 	int		 pr_validity_days;
@@ -119,6 +133,30 @@ struct conf {
 	/* Per endpoint (SCEP_EP_* in ipc.h): /scep, then the NDES path. */
 	int		 cf_scep_mode[SCEP_EP__MAX];	/* challenge_mode */
 	char		*cf_scep_profile[SCEP_EP__MAX];	/* name or "auto" */
+
+	/* [intune]: Entra ID, Graph and the Intune SCEP service. */
+	char		*cf_intune_tenant;	/* NULL: Intune not used */
+	char		*cf_intune_client_id;
+	int		 cf_intune_auth;	/* enum intune_auth */
+	char		*cf_intune_secret_file;
+	char		*cf_intune_cert_file;
+	char		*cf_intune_key_file;
+	int		 cf_intune_alg;		/* enum intune_alg */
+	char		*cf_intune_authority;	/* https://.../, tenant follows */
+	char		*cf_intune_graph_url;	/* https://.../ */
+	char		*cf_intune_graph_scope;
+	char		*cf_intune_scope;
+	char		*cf_intune_app_id;	/* Intune's first-party app */
+	char		*cf_intune_api_version;
+	char		*cf_intune_provider;	/* callerInfo, User-Agent */
+	char		*cf_intune_proxy;	/* http://HOST:PORT or NULL */
+	char		*cf_intune_proxy_credentials_file;
+	char		*cf_intune_ca_bundle;	/* NULL: system store */
+	int		 cf_intune_connect_timeout;	/* seconds */
+	int		 cf_intune_request_timeout;	/* seconds */
+	int		 cf_intune_discovery_ttl;	/* seconds */
+	int		 cf_intune_wait_success;
+	int		 cf_intune_notify_deadline;	/* seconds */
 
 	struct conf_profile cf_profiles[CONF_PROFILES_MAX];
 	int		 cf_nprofiles;

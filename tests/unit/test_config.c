@@ -142,6 +142,7 @@ test_minimal_defaults(void **state)
 	assert_int_equal(cf.cf_http_max_headers, 32 * 1024);
 	assert_null(cf.cf_challenge_file);
 	assert_int_equal(cf.cf_nprofiles, 0);
+	assert_null(cf.cf_intune_tenant);
 	assert_true(conf_signer_workers(&cf) >= 1);
 	assert_true(conf_signer_workers(&cf) <= 64);
 	conf_free(&cf);
@@ -182,6 +183,40 @@ test_example_loads(void **state)
 	assert_non_null(pr = conf_profile(&cf, "device"));
 	assert_non_null(conf_profile(&cf, "user"));
 	assert_int_equal(pr->pr_ext_key_usage, EKU_CLIENT_AUTH);
+	conf_free(&cf);
+}
+
+/* [intune]: Microsoft's public cloud unless told otherwise. */
+static void
+test_intune(void **state)
+{
+	struct conf	 cf;
+
+	assert_int_equal(load(write_conf("intune.conf", MINIMAL "[intune]\n"
+	    "tenant = contoso.onmicrosoft.com\nclient_id = 1234-abcd\n"
+	    "secret_file = /etc/keyward/intune.secret\n"), &cf), 0);
+	assert_string_equal(cf.cf_intune_tenant, "contoso.onmicrosoft.com");
+	assert_int_equal(cf.cf_intune_auth, INTUNE_AUTH_SECRET);
+	assert_int_equal(cf.cf_intune_alg, INTUNE_ALG_PS256);
+	assert_string_equal(cf.cf_intune_authority,
+	    "https://login.microsoftonline.com/");
+	assert_string_equal(cf.cf_intune_graph_url,
+	    "https://graph.microsoft.com/");
+	assert_string_equal(cf.cf_intune_graph_scope,
+	    "https://graph.microsoft.com/.default");
+	assert_string_equal(cf.cf_intune_scope,
+	    "https://api.manage.microsoft.com//.default");
+	assert_string_equal(cf.cf_intune_app_id,
+	    "0000000a-0000-0000-c000-000000000000");
+	assert_string_equal(cf.cf_intune_api_version, "2018-02-20");
+	assert_string_equal(cf.cf_intune_provider, "keyward/" KW_VERSION);
+	assert_null(cf.cf_intune_proxy);
+	assert_null(cf.cf_intune_ca_bundle);
+	assert_int_equal(cf.cf_intune_connect_timeout, 10);
+	assert_int_equal(cf.cf_intune_request_timeout, 60);
+	assert_int_equal(cf.cf_intune_discovery_ttl, 86400);
+	assert_int_equal(cf.cf_intune_wait_success, 1);
+	assert_int_equal(cf.cf_intune_notify_deadline, 3600);
 	conf_free(&cf);
 }
 
@@ -270,6 +305,33 @@ static const struct bad_case bad_cases[] = {
 	    "[http] idle_timeout: 30 exceeds [http] read_timeout 20" },
 	{ "read under idle", MINIMAL "[http]\nread_timeout = 5\n", 6,
 	    "[http] idle_timeout: 10 exceeds [http] read_timeout 5" },
+	{ "intune without tenant", MINIMAL "[intune]\nclient_id = x\n", 6,
+	    "[intune] tenant is required when [intune] is used" },
+	{ "intune without client id", MINIMAL "[intune]\ntenant = t\n", 6,
+	    "[intune] client_id is required" },
+	{ "intune secret missing", MINIMAL "[intune]\ntenant = t\n"
+	    "client_id = c\nauth = secret\n", 8,
+	    "[intune] auth = secret needs [intune] secret_file" },
+	{ "intune key missing", MINIMAL "[intune]\ntenant = t\n"
+	    "client_id = c\nauth = certificate\n"
+	    "certificate_file = /etc/keyward/app.pem\n", 8,
+	    "[intune] auth = certificate needs [intune] certificate_file and "
+	    "key_file" },
+	{ "tenant with a slash", MINIMAL "[intune]\ntenant = a/b\n", 6,
+	    "[intune] tenant: bad value \"a/b\"" },
+	{ "authority over http", MINIMAL "[intune]\n"
+	    "authority = http://login.example/\n", 6,
+	    "[intune] authority: bad URL" },
+	{ "graph URL without a slash", MINIMAL "[intune]\n"
+	    "graph_url = https://graph.example\n", 6,
+	    "[intune] graph_url: bad URL \"https://graph.example\" (expected "
+	    "https://HOST[:PORT]/[PATH/], ending in /)" },
+	{ "proxy with credentials", MINIMAL "[intune]\n"
+	    "proxy = http://u:p@proxy:3128\n", 6,
+	    "[intune] proxy: credentials in the URL" },
+	{ "bad assertion alg", MINIMAL "[intune]\nassertion_alg = HS256\n", 6,
+	    "[intune] assertion_alg: unknown value \"HS256\" (expected PS256 "
+	    "or RS256)" },
 };
 
 /* Each bad file fails with one line: FILE:LINE: and the expected text. */
@@ -439,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_derived_defaults),
 		cmocka_unit_test(test_example_loads),
+		cmocka_unit_test(test_intune),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_required),
