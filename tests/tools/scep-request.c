@@ -99,19 +99,50 @@ report(const struct scepmsg_rep *rep)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/* Signs env, posts it and reads the CertRep: the exit status. */
+static int
+enrol(const char *url, EVP_PKEY *key, const uint8_t *env, size_t envlen,
+    const char *type, const EVP_MD *md, int badsig)
 {
 	struct scepmsg		 m;
 	struct scepmsg_rep	 rep;
-	const char		*url = NULL, *keyf = NULL, *envf = NULL;
-	const char		*type = "19", *digest = "sha256";
-	const EVP_MD		*md;
-	uint8_t			*env, *der, *ans = NULL;
-	size_t			 envlen, len, anslen = 0;
+	uint8_t			*der = NULL, *ans = NULL;
+	size_t			 len = 0, anslen = 0;
 	X509			*ra;
-	EVP_PKEY		*key;
-	int			 ch, badsig = 0, code = 0, rv;
+	int			 code = 0, rv = 3;
+
+	ra = fetch_ra(url);
+	if (scepmsg_init(&m, key) == -1)
+		goto out;
+	if (scepmsg_sign(&m, type, md, badsig, env, envlen, &der, &len) == -1 ||
+	    scephttp_fetch(url, "PKIOperation", der, len, &ans, &anslen,
+	    &code) == -1)
+		rv = 3;
+	else if (code != 200) {
+		printf("HTTP %d\n", code);
+		rv = 2;
+	} else if (scepmsg_reply(&m, ra, ans, anslen, &rep) == 0) {
+		rv = report(&rep);
+		scepmsg_rep_free(&rep);
+	}
+	scepmsg_free(&m);
+ out:
+	X509_free(ra);
+	OPENSSL_free(der);
+	free(ans);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*url = NULL, *keyf = NULL, *envf = NULL;
+	const char	*type = "19", *digest = "sha256";
+	const EVP_MD	*md;
+	EVP_PKEY	*key;
+	uint8_t		*env;
+	size_t		 envlen;
+	int		 ch, badsig = 0, rv;
 
 	while ((ch = getopt(argc, argv, "d:e:k:m:u:x")) != -1) {
 		switch (ch) {
@@ -146,28 +177,9 @@ main(int argc, char *argv[])
 	    OSSL_PROVIDER_load(NULL, "legacy") == NULL)
 		errx(3, "cannot load the OpenSSL default and legacy providers");
 	env = readfile(envf, &envlen);
-	ra = fetch_ra(url);
 	key = readkey(keyf);
-	if (scepmsg_init(&m, key) == -1 ||
-	    scepmsg_sign(&m, type, md, badsig, env, envlen, &der, &len) == -1)
-		exit(3);
+	rv = enrol(url, key, env, envlen, type, md, badsig);
 	EVP_PKEY_free(key);
-	if (scephttp_fetch(url, "PKIOperation", der, len, &ans, &anslen,
-	    &code) == -1)
-		rv = 3;
-	else if (code != 200) {
-		printf("HTTP %d\n", code);
-		rv = 2;
-	} else if (scepmsg_reply(&m, ra, ans, anslen, &rep) == -1)
-		rv = 3;
-	else {
-		rv = report(&rep);
-		scepmsg_rep_free(&rep);
-	}
-	scepmsg_free(&m);
-	X509_free(ra);
-	OPENSSL_free(der);
-	free(ans);
 	free(env);
 	return rv;
 }

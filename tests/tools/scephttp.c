@@ -119,7 +119,7 @@ scephttp_send(struct scephttp *h, const char *op, const uint8_t *body,
 		evbuffer_add(evhttp_request_get_output_buffer(req), body, len);
 	}
 	snprintf(uri, sizeof(uri), "%s?operation=%s", h->sh_path, op);
-	/* On failure evhttp_make_request frees req; sh_done never runs. */
+	/* It fails before queueing req (and frees it): no callback. */
 	if (evhttp_make_request(h->sh_conn, req, body != NULL ?
 	    EVHTTP_REQ_POST : EVHTTP_REQ_GET, uri) == -1) {
 		free(c);
