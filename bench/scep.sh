@@ -20,9 +20,12 @@ cpu() {
 	done | sort
 }
 
-make_ca || { cat "$T/init.out"; exit 1; }
+# fail FILE: shows what went wrong and leaves nothing behind.
+fail() { cat "$1"; stop_keyward; rm -rf "$T"; exit 1; }
+
+make_ca || fail "$T/init.out"
 sed -i 's/^\[keyward\]$/[keyward]\nsigner_workers = 2/' "$CONF"
-start_keyward || { cat "$T/keyward.log"; exit 1; }
+start_keyward || fail "$T/keyward.log"
 cpu >"$T/cpu.before"
 "$B/bench/scep-bench" -c "$CONF" -u "http://127.0.0.1:$PORT/scep" "$@"
 r=$?
