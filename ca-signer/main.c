@@ -52,6 +52,9 @@ serve(const struct conf *cf, int worker)
 	sg.sg_conf = cf;
 	sg.sg_worker = worker;
 	privdrop_limits();
+	/* Replies to single-DES requests need it, before the filter. */
+	if (cf->cf_scep_legacy && scep_legacy_load() == -1)
+		fatalx("cannot load the OpenSSL legacy provider");
 	if (signer_load_ca(&sg) == -1)
 		return 1;
 	owner_self(sg.sg_owner, sizeof(sg.sg_owner));

@@ -220,7 +220,6 @@ certrep_fill(struct certrep_in *in, const struct certrep_req *cr,
 	in->ci_digest = (int)cr->cr_digest;
 	in->ci_status = (int)cr->cr_status;
 	in->ci_failinfo = (int)cr->cr_failinfo;
-	in->ci_legacy = 0;		/* no per-CA legacy switch yet */
 	if (lc != NULL) {
 		in->ci_cert = lc->lc_der;
 		in->ci_certlen = lc->lc_derlen;
@@ -296,6 +295,7 @@ h_certrep(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	}
 	certrep_fill(&in, &cr, cr.cr_status == SCEP_SUCCESS ? &lc : NULL,
 	    chain);
+	in.ci_legacy = sg->sg_conf->cf_scep_legacy;
 	certrep_answer(sg, req, ans, &in);
  out:
 	sk_X509_free(chain);	/* the certificates stay the signer's */

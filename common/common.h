@@ -38,6 +38,8 @@ int	bin_path(const char *name, char *out, size_t outsz);
 int	scep_digest_ok(int nid, int legacy);
 int	scep_cipher_ok(int nid, int legacy);
 int	scep_printable(const uint8_t *s, size_t len);
+/* OpenSSL's legacy provider (DES-CBC), loaded before any jail; 0 or -1. */
+int	scep_legacy_load(void);
 
 /* serial.c: serials print as upper-case hex without separators. */
 #define SERIAL_MAX	20		/* RFC 5280 octets */

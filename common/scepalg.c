@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/obj_mac.h>
+#include <openssl/provider.h>
 
 #include "common.h"
 
@@ -64,4 +65,26 @@ scep_printable(const uint8_t *s, size_t len)
 		    (s[i] != '\0' && strchr(extra, s[i]) != NULL)))
 			return 0;
 	return 1;
+}
+
+/*
+ * Makes DES-CBC available (OpenSSL 3.0 keeps it in the legacy provider,
+ * a module loaded from disk): call at start-up, before the chroot and the
+ * seccomp filter, when a CA has the legacy switch on.  Returns 0 or -1.
+ */
+int
+scep_legacy_load(void)
+{
+	/* Held for the life of the process; dropping them would leak them. */
+	static OSSL_PROVIDER	*deflt, *legacy;
+
+	/*
+	 * Default first and explicitly: loading a provider ends the implicit
+	 * default, and the legacy provider's own context (its DRBG) needs it.
+	 */
+	if (deflt == NULL)
+		deflt = OSSL_PROVIDER_load(NULL, "default");
+	if (deflt != NULL && legacy == NULL)
+		legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	return legacy == NULL ? -1 : 0;
 }

@@ -122,8 +122,6 @@ int	scep_body_decode(const uint8_t *body, size_t bodylen, uint8_t **der,
 	    size_t *len);
 
 /* scep_parse.c */
-/* Loads OpenSSL's legacy provider (DES-CBC); call before the sandbox. */
-int	scep_legacy_load(void);
 /*
  * Phase one: fills out (always; free with scep_req_free) up to the content
  * key.  0 if out->sr_result is SCEP_R_UNWRAP, else -1 and out says how to

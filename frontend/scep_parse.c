@@ -646,28 +646,6 @@ sp_msgdata(struct sp_ctx *c, struct scep_req *r)
 }
 
 /*
- * Makes DES-CBC available (OpenSSL 3.0 keeps it in the legacy provider,
- * a module loaded from disk): call at start-up, before the chroot and the
- * seccomp filter, when a CA has the legacy switch on.  Returns 0 or -1.
- */
-int
-scep_legacy_load(void)
-{
-	/* Held for the life of the process; dropping them would leak them. */
-	static OSSL_PROVIDER	*deflt, *legacy;
-
-	/*
-	 * Default first and explicitly: loading a provider ends the implicit
-	 * default, and the legacy provider's own context (its DRBG) needs it.
-	 */
-	if (deflt == NULL)
-		deflt = OSSL_PROVIDER_load(NULL, "default");
-	if (deflt != NULL && legacy == NULL)
-		legacy = OSSL_PROVIDER_load(NULL, "legacy");
-	return legacy == NULL ? -1 : 0;
-}
-
-/*
  * Parses one pkiMessage up to its content key.  out is always filled
  * (free it with scep_req_free); returns 0 if out->sr_result is
  * SCEP_R_UNWRAP, with the parse state kept in out, else -1.

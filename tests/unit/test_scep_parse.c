@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "ipc.h"
+#include "common.h"
 #include "scep.h"
 
 #define OID_MESSAGE_TYPE	"2.16.840.1.113733.1.9.2"
