@@ -11,7 +11,7 @@
 #include "signer.h"
 
 #define SERIAL_FIELD	(4 + 64)
-#define ISSUE_MAX	(5 * (4 + IPC_STR_MAX) + IPC_CSR_MAX)
+#define ISSUE_MAX	(5 * (4 + IPC_STR_MAX) + IPC_CSR_MAX + 4)
 /* u32 padding, u32 digest, bytes ias, bytes encryptedKey, u32 keylen */
 #define UNWRAP_MIN	(4 + 4 + (4 + 1) + (4 + 1) + 4)
 #define UNWRAP_MAX	(4 + 4 + (4 + UNWRAP_IAS_MAX) + (4 + UNWRAP_EK_MAX) + 4)
@@ -29,7 +29,9 @@ static const struct ipc_rule rules[] = {
 	/* type		    peers				min max		handler */
 	{ IPC_REQ_PING,	    PEER_FRONTEND | PEER_VALIDATOR | PEER_ADMIN,
 							0, 0,		h_ping },
-	{ IPC_REQ_ISSUE,    PEER_VALIDATOR | PEER_ADMIN,	20, ISSUE_MAX,	h_issue },
+	{ IPC_REQ_ISSUE,    PEER_VALIDATOR | PEER_ADMIN,	24, ISSUE_MAX,	h_issue },
+	{ IPC_REQ_RELEASE,  PEER_VALIDATOR,		4, SERIAL_FIELD,
+									h_release },
 	{ IPC_REQ_REVOKE,   PEER_VALIDATOR | PEER_ADMIN,	8, SERIAL_FIELD + 4,
 									h_revoke },
 	{ IPC_REQ_UNHOLD,   PEER_VALIDATOR | PEER_ADMIN,	4, SERIAL_FIELD,

@@ -259,6 +259,7 @@ signer_issue_csr(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 	li.li_csr_hash = hash;
 	li.li_requester = ir->ir_requester;
 	li.li_dir_ids = ir->ir_dir_ids;
+	li.li_withheld = ir->ir_withheld;
 	r = issue_one(sg, req, ans, csr, &li, out);
  out:
 	X509_REQ_free(csr);
@@ -273,14 +274,17 @@ h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	char			 profile[CONF_NAME_MAX], txid[129];
 	char			 requester[256], dir_ids[512];
 	char			 serial[SERIAL_HEX_MAX];
+	uint32_t		 flags;
 
 	ipc_get_str(req, profile, sizeof(profile));
 	ipc_get_bytes(req, &ir.ir_csr, &ir.ir_csrlen, IPC_CSR_MAX);
 	ipc_get_str(req, txid, sizeof(txid));
 	ipc_get_str(req, requester, sizeof(requester));
 	ipc_get_str(req, dir_ids, sizeof(dir_ids));
-	if (ipc_get_end(req) == -1)
+	ipc_get_u32(req, &flags);
+	if (ipc_get_end(req) == -1 || (flags & ~IPC_ISSUE_WITHHELD) != 0)
 		return -1;
+	ir.ir_withheld = (flags & IPC_ISSUE_WITHHELD) != 0;
 	if (sg->sg_peer == PEER_ADMIN)
 		snprintf(requester, sizeof(requester), "admin uid %u",
 		    (unsigned)sg->sg_peer_uid);
@@ -336,28 +340,46 @@ h_revoke(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	return cert_reply(sg, req, ans, serial);
 }
 
-int
-h_unhold(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+/*
+ * Unhold and release: one status back to valid, refused (with "is not
+ * <from>") from any other.
+ */
+static int
+to_valid(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    int (*change)(struct ledger *, uint32_t, const char *),
+    const char *from)
 {
-	struct signer	*sg = arg;
-	char		 serial[SERIAL_HEX_MAX];
-	int		 r;
+	char	 serial[SERIAL_HEX_MAX];
+	int	 r;
 
 	if (get_serial(req, serial, sizeof(serial)) == -1 ||
 	    ipc_get_end(req) == -1)
 		return -1;
-	r = ledger_unhold(sg->sg_ledger, sg->sg_conf->cf_ca_id, serial);
+	r = change(sg->sg_ledger, sg->sg_conf->cf_ca_id, serial);
 	if (r == 2) {
-		ipc_error(ans, req, IPC_ERR_STATE, "certificate %s is not on "
-		    "hold", serial);
+		ipc_error(ans, req, IPC_ERR_STATE, "certificate %s is not %s",
+		    serial, from);
 		return 0;
 	}
 	if (r == -1)
 		return ledger_fail(sg, req, ans);
 	if (r == 0)
-		log_info("released hold on %s (reqid %u)", serial,
+		log_info("%s %s is valid again (reqid %u)", from, serial,
 		    req->m_hdr.h_reqid);
 	return cert_reply(sg, req, ans, serial);
+}
+
+int
+h_unhold(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	return to_valid(arg, req, ans, ledger_unhold, "on hold");
+}
+
+/* The validator's word that Intune acknowledged the certificate. */
+int
+h_release(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	return to_valid(arg, req, ans, ledger_release, "withheld");
 }
 
 int

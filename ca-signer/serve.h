@@ -55,6 +55,7 @@ struct issue_req {
 	const char	*ir_txid;
 	const char	*ir_requester;
 	const char	*ir_dir_ids;
+	int		 ir_withheld;	/* until Intune acknowledges */
 };
 
 /* handlers.c */
@@ -66,6 +67,7 @@ int	h_ping(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_issue(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_revoke(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_unhold(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_release(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_show(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_list(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_status(void *, struct ipc_msg *, struct ipc_msg *);

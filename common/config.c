@@ -103,6 +103,7 @@ static const struct conf_name ext_key_usages[] = {
 static const struct conf_name challenge_modes[] = {
 	{ "off", CHALLENGE_OFF },	{ "static", CHALLENGE_STATIC },
 	{ "renewal", CHALLENGE_RENEWAL }, { "manual", CHALLENGE_MANUAL },
+	{ "intune", CHALLENGE_INTUNE },
 	{ NULL, 0 }
 };
 
@@ -843,7 +844,7 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_ocsp_validity_days = 30;
 	cf->cf_max_validity_days = 730;
 	cf->cf_scep_mode[SCEP_EP_SCEP] = -1;	/* static with a secret file */
-	cf->cf_scep_mode[SCEP_EP_NDES] = CHALLENGE_OFF;
+	cf->cf_scep_mode[SCEP_EP_NDES] = -1;	/* intune with a tenant */
 	cf->cf_clock_skew_min = 5;
 	cf->cf_http_max_conns = 256;
 	cf->cf_http_max_inflight = 32;
@@ -908,6 +909,9 @@ scep_check(struct cparse *cp)
 	if (cf->cf_scep_mode[SCEP_EP_SCEP] == -1)
 		cf->cf_scep_mode[SCEP_EP_SCEP] = cf->cf_challenge_file != NULL ?
 		    CHALLENGE_STATIC : CHALLENGE_OFF;
+	if (cf->cf_scep_mode[SCEP_EP_NDES] == -1)
+		cf->cf_scep_mode[SCEP_EP_NDES] = cf->cf_intune_tenant != NULL ?
+		    CHALLENGE_INTUNE : CHALLENGE_OFF;
 	for (ep = 0; ep < SCEP_EP__MAX; ep++) {
 		if (cf->cf_scep_mode[ep] == CHALLENGE_OFF)
 			continue;
@@ -924,6 +928,11 @@ scep_check(struct cparse *cp)
 			cp_post(cp, kw_line(cp, 0, "scep", keys[ep][0]),
 			    "[scep] %s = static needs [scep] challenge_file",
 			    keys[ep][0]);
+		if (cf->cf_scep_mode[ep] == CHALLENGE_INTUNE &&
+		    cf->cf_intune_tenant == NULL)
+			cp_post(cp, kw_line(cp, 0, "scep", keys[ep][0]),
+			    "[scep] %s = intune needs an [intune] section with "
+			    "tenant and client_id", keys[ep][0]);
 	}
 }
 
@@ -988,8 +997,8 @@ conf_check(struct cparse *cp)
 		    "read_timeout"), "[http] idle_timeout: %d exceeds [http] "
 		    "read_timeout %d", cf->cf_http_idle_timeout,
 		    cf->cf_http_read_timeout);
+	intune_check(cp);	/* first: scep_check builds on it */
 	scep_check(cp);
-	intune_check(cp);
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pr = &cf->cf_profiles[i];
 		if (pr->pr_validity_days == 0)

@@ -48,6 +48,7 @@ enum challenge_mode {
 	CHALLENGE_STATIC,	/* challengePassword equals the secret file */
 	CHALLENGE_RENEWAL,	/* signed by a live certificate we issued */
 	CHALLENGE_MANUAL,	/* queued until an administrator decides */
+	CHALLENGE_INTUNE,	/* Intune vouches for the request */
 	CHALLENGE__MAX
 };
 

@@ -145,6 +145,7 @@ ctl_issue(const struct conf *cf, int argc, char **argv)
 	ipc_put_str(&req, "");
 	ipc_put_str(&req, "");
 	ipc_put_str(&req, "");
+	ipc_put_u32(&req, 0);
 	OPENSSL_free(der);
 	memset(&ans, 0, sizeof(ans));
 	if (client_call(cf, &req, &ans) == 0) {

@@ -31,12 +31,15 @@ enum ipc_type {
 	IPC_REQ_PING = 10,		/* (empty) */
 	IPC_ANS_PING = 11,		/* (empty) */
 	IPC_REQ_ISSUE = 100,		/* str profile, bytes csr, str txid,
-					   str requester, str dir_ids */
+					   str requester, str dir_ids,
+					   u32 flags (IPC_ISSUE_*) */
 	IPC_ANS_ISSUE = 101,		/* cert record */
 	IPC_REQ_REVOKE = 102,		/* str serial, u32 reason */
 	IPC_ANS_REVOKE = 103,		/* cert record */
 	IPC_REQ_UNHOLD = 104,		/* str serial */
 	IPC_ANS_UNHOLD = 105,		/* cert record */
+	IPC_REQ_RELEASE = 106,		/* str serial: Intune acknowledged */
+	IPC_ANS_RELEASE = 107,		/* cert record */
 	IPC_REQ_SHOW = 110,		/* str serial */
 	IPC_ANS_SHOW = 111,		/* cert record */
 	IPC_REQ_LIST = 112,		/* str status ("" = all), u64 after_rowid */
@@ -94,6 +97,9 @@ enum ipc_type {
 	IPC_ANS_DENY = 137,		/* (empty) */
 };
 
+
+/* IPC_REQ_ISSUE flags. */
+#define IPC_ISSUE_WITHHELD	0x1	/* not handed out until released */
 
 /* Key transport paddings for IPC_REQ_UNWRAP. */
 #define IPC_PAD_PKCS1	1

@@ -274,6 +274,8 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_CERTREP:	return "ANS_CERTREP";
 	case IPC_REQ_RACERTS:	return "REQ_RACERTS";
 	case IPC_ANS_RACERTS:	return "ANS_RACERTS";
+	case IPC_REQ_RELEASE:	return "REQ_RELEASE";
+	case IPC_ANS_RELEASE:	return "ANS_RELEASE";
 	case IPC_REQ_PEND:	return "REQ_PEND";
 	case IPC_ANS_PEND:	return "ANS_PEND";
 	case IPC_REQ_TXID:	return "REQ_TXID";

@@ -19,33 +19,17 @@
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "ipcev.h"
 #include "validator.h"
 
-/* One IPC_REQ_DECIDE, decoded and parsed. */
-struct decide_req {
-	uint32_t	 dr_endpoint;	/* SCEP_EP_* */
-	uint32_t	 dr_type;	/* SCEP messageType */
-	char		 dr_txid[VALID_TXID_MAX + 1];
-	const uint8_t	*dr_csr_der;	/* points into the request */
-	size_t		 dr_csr_len;
-	X509_REQ	*dr_csr;	/* NULL unless PKCSReq, RenewalReq */
-	X509		*dr_cert;	/* signed the pkiMessage */
-	X509_NAME	*dr_issuer;	/* CertPoll, GetCert, GetCRL */
-	X509_NAME	*dr_subject;	/* CertPoll */
-	char		 dr_serial[SERIAL_HEX_MAX];	/* GetCert, GetCRL;
-					   "-" for one that cannot be ours */
-};
 
 static int	challenge_type_ok(int);
 static int	csr_challenge(const X509_REQ *, unsigned char **);
 static int	csr_has_upn(X509_REQ *);
-static int	deny(struct decision *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+
 static int	renewal_check(struct validator *, struct decide_req *,
 		    struct decision *);
-static int	issue(struct validator *, struct decide_req *, const char *,
-		    struct decision *);
-static int	tx_decision(struct decision *, int, const char *);
+
 static int	pend(struct validator *, struct decide_req *, const char *,
 		    struct decision *);
 static int	poll_tx(struct validator *, struct decide_req *,
@@ -56,7 +40,7 @@ static int	request(struct validator *, struct decide_req *, int,
 		    struct decision *);
 static int	decide(struct validator *, struct decide_req *,
 		    struct decision *);
-static int	is_request(uint32_t);
+
 static int	read_name(const uint8_t *, size_t, X509_NAME **);
 static int	decide_read(struct ipc_msg *, struct decide_req *);
 static void	decide_log(const struct decide_req *,
@@ -189,7 +173,7 @@ decide_same_subject(const X509_REQ *csr, const X509 *cert)
 }
 
 /* Makes dc a FAILURE badRequest with a reason for the log; -1. */
-static int
+int
 deny(struct decision *dc, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -236,10 +220,11 @@ renewal_check(struct validator *vd, struct decide_req *dr,
 }
 
 /* Asks the signer to issue under profile; its answer is the decision. */
-static int
-issue(struct validator *vd, struct decide_req *dr, const char *profile,
-    struct decision *dc)
+int
+decide_issue(struct validator *vd, struct decide_req *dr,
+    const char *profile, uint32_t flags, X509 **cert, struct decision *dc)
 {
+	struct signer_issue_req	 si;
 	struct signer_refusal	 rf;
 	char			 name[VALID_REQUESTER_MAX - 5];
 	char			 requester[VALID_REQUESTER_MAX];
@@ -248,8 +233,14 @@ issue(struct validator *vd, struct decide_req *dr, const char *profile,
 	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
 	    sizeof(name));
 	snprintf(requester, sizeof(requester), "scep %s", name);
-	r = signer_issue(vd, profile, dr->dr_csr_der, dr->dr_csr_len,
-	    dr->dr_txid, requester, dc->dc_serial, &rf);
+	si.si_profile = profile;
+	si.si_csr = dr->dr_csr_der;
+	si.si_csrlen = dr->dr_csr_len;
+	si.si_txid = dr->dr_txid;
+	si.si_requester = requester;
+	si.si_dir_ids = "";
+	si.si_flags = flags;
+	r = signer_issue(vd, &si, dc->dc_serial, cert, &rf);
 	if (r == -1) {
 		log_warnx("txid %s: signer unreachable", dr->dr_txid);
 		return deny(dc, "signer unavailable");
@@ -272,7 +263,7 @@ issue(struct validator *vd, struct decide_req *dr, const char *profile,
 }
 
 /* The decision for a transaction in state st (IPC_TX_*, -1 unknown). */
-static int
+int
 tx_decision(struct decision *dc, int st, const char *serial)
 {
 	switch (st) {
@@ -375,7 +366,7 @@ request(struct validator *vd, struct decide_req *dr, int mode,
 	    dr->dr_endpoint], dr->dr_csr);
 	if (mode == CHALLENGE_MANUAL)
 		return pend(vd, dr, profile, dc);
-	return issue(vd, dr, profile, dc);
+	return decide_issue(vd, dr, profile, 0, NULL, dc);
 }
 
 /* Applies the endpoint's mode to one message of any type. */
@@ -414,7 +405,7 @@ read_name(const uint8_t *der, size_t len, X509_NAME **out)
 }
 
 /* 1 for the message types that carry a CSR. */
-static int
+int
 is_request(uint32_t type)
 {
 	return type == SCEP_MT_PKCSREQ || type == SCEP_MT_RENEWALREQ;
@@ -481,6 +472,7 @@ decide_log(const struct decide_req *dr, const struct decision *dc)
 int
 h_decide(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 {
+	struct validator	*vd = arg;
 	struct decide_req	 dr;
 	struct decision		 dc;
 	int			 r = -1;
@@ -489,17 +481,36 @@ h_decide(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	memset(&dc, 0, sizeof(dc));
 	if (decide_read(req, &dr) == -1)
 		goto out;
-	decide(arg, &dr, &dc);
-	decide_log(&dr, &dc);
-	ipc_put_u32(ans, dc.dc_status);
-	ipc_put_u32(ans, dc.dc_fail_info);
-	ipc_put_str(ans, dc.dc_serial);
-	ipc_put_str(ans, dc.dc_reason);
 	r = 0;
+	if (vd->vd_conf->cf_scep_mode[dr.dr_endpoint] == CHALLENGE_INTUNE &&
+	    is_request(dr.dr_type))
+		r = intune_decide(vd, &dr, &dc);	/* takes dr */
+	else
+		decide(vd, &dr, &dc);
+	if (r != IPC_LATER)
+		decide_reply(ans, &dr, &dc);
  out:
-	X509_REQ_free(dr.dr_csr);
-	X509_free(dr.dr_cert);
-	X509_NAME_free(dr.dr_issuer);
-	X509_NAME_free(dr.dr_subject);
+	decide_req_free(&dr);
 	return r;
+}
+
+void
+decide_reply(struct ipc_msg *ans, const struct decide_req *dr,
+    const struct decision *dc)
+{
+	decide_log(dr, dc);
+	ipc_put_u32(ans, dc->dc_status);
+	ipc_put_u32(ans, dc->dc_fail_info);
+	ipc_put_str(ans, dc->dc_serial);
+	ipc_put_str(ans, dc->dc_reason);
+}
+
+void
+decide_req_free(struct decide_req *dr)
+{
+	X509_REQ_free(dr->dr_csr);
+	X509_free(dr->dr_cert);
+	X509_NAME_free(dr->dr_issuer);
+	X509_NAME_free(dr->dr_subject);
+	memset(dr, 0, sizeof(*dr));
 }

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "intune.h"
 #include "ipcev.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -123,6 +124,10 @@ main(int argc, char *argv[])
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
 	vd.vd_uid = getuid();
+	/* Its secret or key file is read now, as the validator's user. */
+	if (cf.cf_intune_tenant != NULL &&
+	    (vd.vd_intune = intune_new(vd.vd_base, &cf)) == NULL)
+		fatalx("intune: cannot start the client");
 	sandbox_enter(SANDBOX_VALIDATOR);
 	if ((vd.vd_ca_cert = signer_cacert(&vd)) == NULL ||
 	    serve(&vd) == -1)
@@ -131,6 +136,7 @@ main(int argc, char *argv[])
 	signer_close(&vd);
 	X509_free(vd.vd_ca_cert);
 	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));
+	intune_free(vd.vd_intune);
 	event_base_free(vd.vd_base);
 	conf_free(&cf);
 	return 0;

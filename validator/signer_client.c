@@ -140,24 +140,52 @@ signer_cert_status(struct validator *vd, const char *serial, char *status,
 	return r;
 }
 
-/* Asks for a certificate under profile; its serial on 0, else 1 or -1. */
+/*
+ * Asks for a certificate under profile (withheld with IPC_ISSUE_WITHHELD);
+ * its serial, and the certificate if cert is set, on 0; else 1 or -1.
+ */
 int
-signer_issue(struct validator *vd, const char *profile, const uint8_t *csr,
-    size_t csrlen, const char *txid, const char *requester,
-    char serial[SERIAL_HEX_MAX], struct signer_refusal *rf)
+signer_issue(struct validator *vd, const struct signer_issue_req *si,
+    char serial[SERIAL_HEX_MAX], X509 **cert, struct signer_refusal *rf)
+{
+	struct ipc_msg	 req, ans;
+	struct ipc_cert	 c;
+	const uint8_t	*p;
+	int		 r;
+
+	ipc_msg_init(&req, IPC_REQ_ISSUE, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, si->si_profile);
+	ipc_put_bytes(&req, si->si_csr, si->si_csrlen);
+	ipc_put_str(&req, si->si_txid);
+	ipc_put_str(&req, si->si_requester);
+	ipc_put_str(&req, si->si_dir_ids);
+	ipc_put_u32(&req, si->si_flags);
+	if ((r = signer_cert_call(vd, &req, &ans, &c, rf)) == 0) {
+		snprintf(serial, SERIAL_HEX_MAX, "%s", c.c_serial);
+		p = c.c_der;
+		if (cert != NULL && (*cert = d2i_X509(NULL, &p,
+		    (long)c.c_derlen)) == NULL)
+			r = -1;
+	}
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return r;
+}
+
+/* A status change by serial (release, revoke): 0, 1 refused, -1. */
+int
+signer_status(struct validator *vd, uint16_t type, const char *serial,
+    int reason, struct signer_refusal *rf)
 {
 	struct ipc_msg	 req, ans;
 	struct ipc_cert	 c;
 	int		 r;
 
-	ipc_msg_init(&req, IPC_REQ_ISSUE, 0, vd->vd_conf->cf_ca_id);
-	ipc_put_str(&req, profile);
-	ipc_put_bytes(&req, csr, csrlen);
-	ipc_put_str(&req, txid);
-	ipc_put_str(&req, requester);
-	ipc_put_str(&req, "");			/* no directory ids yet */
-	if ((r = signer_cert_call(vd, &req, &ans, &c, rf)) == 0)
-		snprintf(serial, SERIAL_HEX_MAX, "%s", c.c_serial);
+	ipc_msg_init(&req, type, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, serial);
+	if (type == IPC_REQ_REVOKE)
+		ipc_put_u32(&req, (uint32_t)reason);
+	r = signer_cert_call(vd, &req, &ans, &c, rf);
 	ipc_msg_free(&req);
 	ipc_msg_free(&ans);
 	return r;

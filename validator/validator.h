@@ -17,6 +17,7 @@
 
 struct conf;
 struct event_base;
+struct intune;
 
 /* The listening socket the supervisor hands over. */
 #define VALID_FD_LISTEN		3
@@ -35,6 +36,22 @@ struct validator {
 	uid_t		 vd_frontend_uid;
 	struct event_base *vd_base;
 	struct ipc_evreq *vd_er;	/* the request being dispatched */
+	struct intune	*vd_intune;	/* NULL unless [intune] is set */
+};
+
+/* One IPC_REQ_DECIDE, decoded and parsed. */
+struct decide_req {
+	uint32_t	 dr_endpoint;	/* SCEP_EP_* */
+	uint32_t	 dr_type;	/* SCEP messageType */
+	char		 dr_txid[VALID_TXID_MAX + 1];
+	const uint8_t	*dr_csr_der;	/* points into the request */
+	size_t		 dr_csr_len;
+	X509_REQ	*dr_csr;	/* NULL unless PKCSReq, RenewalReq */
+	X509		*dr_cert;	/* signed the pkiMessage */
+	X509_NAME	*dr_issuer;	/* CertPoll, GetCert, GetCRL */
+	X509_NAME	*dr_subject;	/* CertPoll */
+	char		 dr_serial[SERIAL_HEX_MAX];	/* GetCert, GetCRL;
+					   "-" for one that cannot be ours */
 };
 
 /* A decision, as IPC_ANS_DECIDE carries it. */
@@ -57,6 +74,22 @@ int	decide_issued_by(X509 *cert, X509 *ca, time_t now,
 	    const char **why);
 int	decide_same_subject(const X509_REQ *, const X509 *);
 
+void	decide_reply(struct ipc_msg *ans, const struct decide_req *,
+	    const struct decision *);
+void	decide_req_free(struct decide_req *);
+int	deny(struct decision *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	tx_decision(struct decision *, int ipc_tx, const char *serial);
+int	is_request(uint32_t messagetype);
+int	decide_issue(struct validator *, struct decide_req *,
+	    const char *profile, uint32_t flags, X509 **cert,
+	    struct decision *);
+
+/* intune_scep.c: the intune challenge mode.  Takes dr; IPC_LATER once
+ * Intune is asked, else 0 with dc filled. */
+int	intune_decide(struct validator *, struct decide_req *dr,
+	    struct decision *dc);
+
 /* signer_client.c: typed calls to the signer over signer-valid.sock. */
 /* The signer's refusal of a call: its IPC_ERR_* code and message. */
 struct signer_refusal {
@@ -66,10 +99,20 @@ struct signer_refusal {
 X509	*signer_cacert(struct validator *);
 int	signer_cert_status(struct validator *, const char *serial,
 	    char *status, size_t, struct signer_refusal *);
-int	signer_issue(struct validator *, const char *profile,
-	    const uint8_t *csr, size_t csrlen, const char *txid,
-	    const char *requester, char serial[SERIAL_HEX_MAX],
+struct signer_issue_req {
+	const char	*si_profile;
+	const uint8_t	*si_csr;
+	size_t		 si_csrlen;
+	const char	*si_txid;
+	const char	*si_requester;
+	const char	*si_dir_ids;
+	uint32_t	 si_flags;	/* IPC_ISSUE_* */
+};
+int	signer_issue(struct validator *, const struct signer_issue_req *,
+	    char serial[SERIAL_HEX_MAX], X509 **cert,
 	    struct signer_refusal *);
+int	signer_status(struct validator *, uint16_t type, const char *serial,
+	    int reason, struct signer_refusal *);
 int	signer_pend(struct validator *, const char *profile,
 	    const uint8_t *csr, size_t csrlen, const char *txid,
 	    const char *requester, char serial[SERIAL_HEX_MAX]);

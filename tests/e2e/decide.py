@@ -34,7 +34,7 @@ RAW = {
     "csr": frame(REQ_DECIDE, decide_body(0, 19, b"T1", b"x" * 64,
                                          b"y" * 64)),
     "issue": frame(REQ_ISSUE, lp(b"device") + lp(b"x") + lp(b"")
-                   + lp(b"") + lp(b"")),
+                   + lp(b"") + lp(b"") + struct.pack("!I", 0)),
 }
 
 

@@ -194,8 +194,12 @@ test_intune(void **state)
 
 	assert_int_equal(load(write_conf("intune.conf", MINIMAL "[intune]\n"
 	    "tenant = contoso.onmicrosoft.com\nclient_id = 1234-abcd\n"
-	    "secret_file = /etc/keyward/intune.secret\n"), &cf), 0);
+	    "secret_file = /etc/keyward/intune.secret\n"
+	    "[profile.device]\nvalidity_days = 30\n"
+	    "[profile.user]\nvalidity_days = 30\n"), &cf), 0);
 	assert_string_equal(cf.cf_intune_tenant, "contoso.onmicrosoft.com");
+	/* The NDES path is Intune's unless configured otherwise. */
+	assert_int_equal(cf.cf_scep_mode[SCEP_EP_NDES], CHALLENGE_INTUNE);
 	assert_int_equal(cf.cf_intune_auth, INTUNE_AUTH_SECRET);
 	assert_int_equal(cf.cf_intune_alg, INTUNE_ALG_PS256);
 	assert_string_equal(cf.cf_intune_authority,
