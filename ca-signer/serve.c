@@ -114,10 +114,12 @@ maybe_checkpoint(void *arg)
 void
 serve_loop(struct signer *sg)
 {
-	static const struct ipc_listener ls[] = {
-		{ SIGNER_FD_FRONT, PEER_FRONTEND },
-		{ SIGNER_FD_VALID, PEER_VALIDATOR },
-		{ SIGNER_FD_ADMIN, PEER_ADMIN },
+	/* Each frontend connects once per worker: one each, here. */
+	const struct ipc_listener ls[] = {
+		{ SIGNER_FD_FRONT, PEER_FRONTEND,
+		    (size_t)sg->sg_conf->cf_frontends },
+		{ SIGNER_FD_VALID, PEER_VALIDATOR, 0 },
+		{ SIGNER_FD_ADMIN, PEER_ADMIN, 0 },
 	};
 	struct ipc_server	 sv = {
 		.sv_listeners = ls, .sv_nlisteners = 3,

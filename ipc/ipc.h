@@ -245,6 +245,7 @@ int	ipc_call(int fd, struct ipc_msg *req, struct ipc_msg *ans,
 struct ipc_listener {
 	int		 il_fd;
 	unsigned	 il_peer;	/* PEER_* */
+	size_t		 il_max;	/* connections from it; 0: no limit */
 };
 
 /* An accepted connection, with the credentials the kernel gave. */

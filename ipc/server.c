@@ -86,6 +86,22 @@ serve_one(const struct ipc_server *sv, const struct ipc_peer *p)
 	return r;
 }
 
+/*
+ * 1 if listener il may give us another connection.  Workers share their
+ * listeners; a per-listener cap leaves the rest to the other workers, so
+ * that the frontends' connections spread over all of them.
+ */
+static int
+may_accept(const struct ipc_server *sv, const struct ipc_listener *il,
+    const struct ipc_peer *conns, size_t n)
+{
+	size_t	 i, mine = 0;
+
+	for (i = 0; i < n; i++)
+		mine += conns[i].ip_peer == il->il_peer;
+	return n < sv->sv_conn_max && (il->il_max == 0 || mine < il->il_max);
+}
+
 /* One poll and what it found: messages first, then new connections. */
 static void
 serve_round(const struct ipc_server *sv, struct pollfd *pfd,
@@ -94,7 +110,7 @@ serve_round(const struct ipc_server *sv, struct pollfd *pfd,
 	size_t	 nl = sv->sv_nlisteners, i;
 
 	for (i = 0; i < nl; i++) {
-		pfd[i].fd = *n < sv->sv_conn_max ?
+		pfd[i].fd = may_accept(sv, &sv->sv_listeners[i], conns, *n) ?
 		    sv->sv_listeners[i].il_fd : -1;
 		pfd[i].events = POLLIN;
 	}
@@ -116,7 +132,8 @@ serve_round(const struct ipc_server *sv, struct pollfd *pfd,
 			conns[i] = conns[--*n];
 		}
 	for (i = 0; i < nl; i++)
-		if (pfd[i].revents & POLLIN && *n < sv->sv_conn_max &&
+		if (pfd[i].revents & POLLIN &&
+		    may_accept(sv, &sv->sv_listeners[i], conns, *n) &&
 		    accept_one(sv, &sv->sv_listeners[i], &conns[*n]) == 0)
 			(*n)++;
 }

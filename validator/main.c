@@ -69,7 +69,7 @@ static int
 serve(struct validator *vd)
 {
 	static const struct ipc_listener ls[] = {
-		{ VALID_FD_LISTEN, PEER_FRONTEND },
+		{ VALID_FD_LISTEN, PEER_FRONTEND, 0 },
 	};
 	static struct ipc_evserver sv = {
 		.es_listeners = ls, .es_nlisteners = 1,

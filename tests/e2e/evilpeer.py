@@ -36,7 +36,7 @@ CASES = {
     "nul": frame(REQ_REVOKE, lp(b"0A\0B") + struct.pack("!I", 1)),
     "reason": frame(REQ_REVOKE, lp(b"0A") + struct.pack("!I", 99)),
     "csr": frame(REQ_ISSUE, lp(b"device") + lp(os.urandom(200)) + lp(b"")
-                 + lp(b"") + lp(b"")),
+                 + lp(b"") + lp(b"") + struct.pack("!I", 0)),
     "ca": frame(REQ_PING, b"", ca_id=77),
 }
 

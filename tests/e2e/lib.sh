@@ -24,7 +24,8 @@ chmod 755 "$T/bin/ctl"
 PATH=$T/bin:$PATH
 
 ok()     { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-not_ok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=1; echo "not ok $tap_n - $*"; }
+tap_failed=
 
 # check DESC CMD...: passes when CMD exits 0; output goes to $T/last.
 check() {
@@ -94,7 +95,10 @@ csr() {
 finish() {
 	stop_keyward
 	echo "1..$tap_n"
-	if [ -s "$T/keyward.log" ] && [ -n "${VERBOSE:-}" ]; then sed 's/^/# /' "$T/keyward.log"; fi
+	# A failure shows the appliance's log, for a CI run to be readable.
+	if [ -s "$T/keyward.log" ] && [ -n "${VERBOSE:-}$tap_failed" ]; then
+		tail -n 80 "$T/keyward.log" | sed 's/^/# /'
+	fi
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 	exit 0
 }
