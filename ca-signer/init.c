@@ -3,10 +3,14 @@
  * certificates.  Every step first looks for what exists, so a second run
  * (also while the appliance runs) changes nothing and says so.
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -305,13 +309,31 @@ signer_install_ca(const struct conf *cf, const char *path)
 	return r;
 }
 
+/*
+ * SoftHSM answers C_GetSlotList with CKR_GENERAL_ERROR when two workers
+ * read its token directory at the same moment, so workers open the token
+ * one at a time, under a lock on the module file that all of them read.
+ */
+static int
+token_open_serialized(const struct conf *cf, struct token **tk)
+{
+	int	 fd, r;
+
+	if ((fd = open(cf->cf_module, O_RDONLY | O_CLOEXEC)) != -1)
+		(void)flock(fd, LOCK_EX);
+	r = token_open(cf, tk);
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
 /* Opens token and ledger for serving and checks they belong together. */
 int
 signer_load_ca(struct signer *sg)
 {
 	const struct conf	*cf = sg->sg_conf;
 
-	if (token_open(cf, &sg->sg_token) == -1)
+	if (token_open_serialized(cf, &sg->sg_token) == -1)
 		return -1;
 	if (ledger_open(cf->cf_ledger, 0, &sg->sg_ledger) == -1) {
 		log_warnx("ledger %s cannot be opened", cf->cf_ledger);
