@@ -96,6 +96,8 @@ struct conf {
 	char		*cf_ocsp_subject;
 	int		 cf_ocsp_key_type;
 	int		 cf_ocsp_validity_days;
+	int		 cf_ocsp_renew_days;	/* renew the responder this
+						   long before it expires */
 	int		 cf_max_validity_days;	/* cap over every profile */
 	int		 cf_clock_skew_min;	/* notBefore back-dating */
 	char		*cf_ocsp_url;
@@ -104,6 +106,17 @@ struct conf {
 
 	/* [http] */
 	char		*cf_listen;		/* ADDR:PORT */
+
+	/* [ocsp] */
+	char		*cf_ocsp_path;		/* POST here, GET below it */
+	int		 cf_ocsp_validity;	/* seconds, thisUpdate to
+						   nextUpdate */
+	int		 cf_ocsp_presign_rate;	/* background signatures/s */
+
+	/* [crl] */
+	int		 cf_crl_update;		/* seconds between CRLs */
+	int		 cf_crl_validity;	/* seconds, thisUpdate to
+						   nextUpdate */
 
 	/* [scep] */
 	char		*cf_challenge_file;

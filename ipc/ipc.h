@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	3
+#define IPC_VERSION	4
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
@@ -76,7 +76,40 @@ enum ipc_type {
 	IPC_ANS_DECIDE = 131,		/* u32 pkiStatus, u32 failInfo,
 					   str serial ("" unless SUCCESS),
 					   str reason (for the log) */
+	/* OCSP and CRL: frontend (admin for CRL and export) <-> signer */
+	IPC_REQ_OCSP = 140,		/* u32 n (1..OCSP_IDS_MAX), n x (u32
+					   digest NID, bytes issuerNameHash,
+					   bytes issuerKeyHash, str serial),
+					   bytes nonce extnValue ("": none) */
+	IPC_ANS_OCSP = 141,		/* bytes OCSPResponse DER, u64
+					   thisUpdate, u64 nextUpdate (0 and
+					   0 for an unsigned error status) */
+	IPC_REQ_OCSP_PULL = 142,	/* u64 after (sequence number), u32 n
+					   (0..OCSP_WANT_MAX), n x (u32 digest
+					   NID, str serial) asked while due */
+	IPC_ANS_OCSP_PULL = 143,	/* u64 last sequence number, u32 more,
+					   u32 n, n x ocsp row (below) */
+	IPC_REQ_CRL = 144,		/* u64 CRL number held (0: none) */
+	IPC_ANS_CRL = 145,		/* u64 number, u64 thisUpdate, u64
+					   nextUpdate, bytes CRL DER ("" if
+					   the held number is current) */
+	IPC_REQ_CRLREP = 146,		/* str txid, bytes recipient nonce,
+					   bytes requester certificate DER,
+					   u32 cipher NID, u32 digest NID:
+					   CertRep SUCCESS with the CRL */
+	IPC_ANS_CRLREP = 147,		/* bytes CertRep DER */
 };
+
+/*
+ * OCSP limits.  A pre-signed row in IPC_ANS_OCSP_PULL is u32 digest NID,
+ * str serial, u64 thisUpdate, u64 nextUpdate, bytes OCSPResponse DER.
+ */
+#define OCSP_IDS_MAX		32	/* CertIDs in one request */
+#define OCSP_HASH_MAX		64	/* issuerNameHash, issuerKeyHash */
+#define OCSP_NONCE_MAX		128	/* RFC 9654 */
+#define OCSP_NONCE_RAW_MAX	(OCSP_NONCE_MAX + 3)	/* with its tag */
+#define OCSP_WANT_MAX		1024	/* keys asked for in one pull */
+#define OCSP_RESP_MAX		(32 * 1024)	/* one response DER */
 
 
 /* Key transport paddings for IPC_REQ_UNWRAP. */

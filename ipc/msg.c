@@ -276,6 +276,14 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_RACERTS:	return "ANS_RACERTS";
 	case IPC_REQ_DECIDE:	return "REQ_DECIDE";
 	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
+	case IPC_REQ_OCSP:	return "REQ_OCSP";
+	case IPC_ANS_OCSP:	return "ANS_OCSP";
+	case IPC_REQ_OCSP_PULL:	return "REQ_OCSP_PULL";
+	case IPC_ANS_OCSP_PULL:	return "ANS_OCSP_PULL";
+	case IPC_REQ_CRL:	return "REQ_CRL";
+	case IPC_ANS_CRL:	return "ANS_CRL";
+	case IPC_REQ_CRLREP:	return "REQ_CRLREP";
+	case IPC_ANS_CRLREP:	return "ANS_CRLREP";
 	default:		return "unknown";
 	}
 }
