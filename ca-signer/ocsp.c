@@ -23,38 +23,17 @@ static int	ocsp_nonce(OCSP_BASICRESP *, const uint8_t *, size_t, char *,
 static int	ocsp_sign(OCSP_BASICRESP *, const struct ocsp_signer *,
 		    char *, size_t);
 
-/* The CertID digests we answer for: SHA-1 (RFC 5019) and SHA-256. */
-const EVP_MD *
-ocsp_md(int nid)
-{
-	if (nid == NID_sha1)
-		return EVP_sha1();
-	if (nid == NID_sha256)
-		return EVP_sha256();
-	return NULL;
-}
-
 /* 1 if the hashes are those of ca's name and key under digest md. */
 int
 ocsp_issuer_ok(X509 *ca, int md, const uint8_t *name_hash, size_t nlen,
     const uint8_t *key_hash, size_t klen)
 {
-	OCSP_CERTID		*id = NULL;
-	ASN1_OCTET_STRING	*nh = NULL, *kh = NULL;
-	int			 ok = 0;
+	uint8_t	 nh[EVP_MAX_MD_SIZE], kh[EVP_MAX_MD_SIZE];
+	size_t	 hn, kn;
 
-	if (ca == NULL || ocsp_md(md) == NULL ||
-	    (id = OCSP_cert_to_id(ocsp_md(md), NULL, ca)) == NULL ||
-	    OCSP_id_get0_info(&nh, NULL, &kh, NULL, id) != 1)
-		goto out;
-	ok = (size_t)ASN1_STRING_length(nh) == nlen &&
-	    (size_t)ASN1_STRING_length(kh) == klen &&
-	    memcmp(ASN1_STRING_get0_data(nh), name_hash, nlen) == 0 &&
-	    memcmp(ASN1_STRING_get0_data(kh), key_hash, klen) == 0;
- out:
-	OCSP_CERTID_free(id);
-	ERR_clear_error();
-	return ok;
+	return ocsp_issuer_hashes(ca, md, nh, &hn, kh, &kn) == 0 &&
+	    hn == nlen && kn == klen && memcmp(nh, name_hash, nlen) == 0 &&
+	    memcmp(kh, key_hash, klen) == 0;
 }
 
 /* One SingleResponse; the CertID is ours for the serial (B.3). */
@@ -69,12 +48,12 @@ ocsp_add(OCSP_BASICRESP *bs, X509 *ca, const struct ocsp_single *os,
 
 	reason = os->os_reason > 0 ? os->os_reason :
 	    OCSP_REVOKED_STATUS_NOSTATUS;
-	if (ocsp_md(os->os_md) == NULL ||
+	if (ocsp_digest(os->os_md) == NULL ||
 	    (serial = x509_serial_asn1(os->os_serial)) == NULL) {
 		x509_why(why, whylen, "bad CertID digest or serial");
 		goto out;
 	}
-	if ((id = OCSP_cert_id_new(ocsp_md(os->os_md),
+	if ((id = OCSP_cert_id_new(ocsp_digest(os->os_md),
 	    X509_get_subject_name(ca), X509_get0_pubkey_bitstr(ca),
 	    serial)) == NULL ||
 	    (os->os_status == V_OCSP_CERTSTATUS_REVOKED &&

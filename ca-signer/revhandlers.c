@@ -55,7 +55,7 @@ get_key(struct ipc_msg *req, int *md, char *serial)
 
 	ipc_get_u32(req, &nid);
 	ipc_get_str(req, raw, sizeof(raw));
-	if (!ipc_msg_ok(req) || ocsp_md((int)nid) == NULL ||
+	if (!ipc_msg_ok(req) || ocsp_digest((int)nid) == NULL ||
 	    serial_normalize(raw, serial, SERIAL_HEX_MAX) == -1)
 		return -1;
 	*md = (int)nid;
@@ -79,7 +79,7 @@ ocsp_decode(struct signer *sg, struct ipc_msg *req, struct ocsp_ask *oa)
 		ipc_get_bytes(req, &nh, &nlen, OCSP_HASH_MAX);
 		ipc_get_bytes(req, &kh, &klen, OCSP_HASH_MAX);
 		ipc_get_str(req, raw, sizeof(raw));
-		if (!ipc_msg_ok(req) || ocsp_md((int)nid) == NULL ||
+		if (!ipc_msg_ok(req) || ocsp_digest((int)nid) == NULL ||
 		    serial_normalize(raw, oa->oa_serial[i],
 		    SERIAL_HEX_MAX) == -1)
 			return -1;
@@ -159,6 +159,7 @@ pull_row(void *arg, const struct ledger_ocsp *o)
 	}
 	ipc_put_u32(&pr->pr_msg, (uint32_t)o->lo_md);
 	ipc_put_str(&pr->pr_msg, o->lo_serial);
+	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_seq);
 	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_this_update);
 	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_next_update);
 	ipc_put_bytes(&pr->pr_msg, o->lo_der, o->lo_derlen);

@@ -126,8 +126,6 @@ struct ocsp_signer {
 	EVP_PKEY	*osg_key;	/* its key (in the token) */
 };
 
-/* The digest for a CertID digest NID we answer for, or NULL. */
-const EVP_MD *ocsp_md(int nid);
 /* 1 if the CertID hashes name ca (its subject and key) under md. */
 int	 ocsp_issuer_ok(X509 *ca, int md, const uint8_t *name_hash,
 	    size_t nlen, const uint8_t *key_hash, size_t klen);

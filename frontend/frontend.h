@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf;
 struct event_base;
@@ -30,10 +31,40 @@ int	scep_http_init(const struct conf *);
 int	scep_http_route(struct evhttp_request *, const char *path);
 
 /* http.c */
+int	http_init(struct event_base *, const struct conf *, int fd);
 void	http_reply(struct evhttp_request *, int code, const char *reason,
 	    const char *type, const void *body, size_t len);
+void	http_text(struct evhttp_request *, int code, const char *reason,
+	    const char *text);
+/*
+ * A response valid from this_update to next_update (RFC 5019 6.2):
+ * Last-Modified, Expires, ETag and Cache-Control max-age; 304 when the
+ * client's If-None-Match is etag.
+ */
+void	http_cached(struct evhttp_request *, const char *type,
+	    const void *body, size_t len, time_t this_update,
+	    time_t next_update, const char *etag);
 
-/* http.c */
-int	http_init(struct event_base *, const struct conf *, int fd);
+/* crl_http.c */
+void	crl_http_init(const struct conf *);
+int	crl_http_route(struct evhttp_request *, const char *path);
+uint64_t crl_http_number(void);
+void	crl_http_set(uint64_t number, time_t this_update, time_t next_update,
+	    const uint8_t *der, size_t len);
+void	crl_http_free(void);
+
+/* ocsp_http.c */
+void	ocsp_http_init(const struct conf *);
+int	ocsp_http_route(struct evhttp_request *, const char *path);
+
+/* ocsp_client.c: the signer's side of OCSP and CRL; the cache's feed. */
+struct ocsp_issuer;
+struct ocsp_request;
+int	ocsp_client_init(struct event_base *);
+void	ocsp_client_free(void);
+const struct ocsp_issuer *ocsp_client_issuer(void);
+int	ocsp_client_live(const struct ocsp_request *, uint8_t **der,
+	    size_t *len, uint64_t *seq, time_t *this_update,
+	    time_t *next_update);
 
 #endif

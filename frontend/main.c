@@ -64,6 +64,8 @@ main(int argc, char *argv[])
 	evsignal_add(term, NULL);
 	log_info("ready");
 	event_base_dispatch(base);
+	ocsp_client_free();
+	crl_http_free();
 	event_free(term);
 	event_base_free(base);
 	conf_free(&cf);

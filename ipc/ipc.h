@@ -102,7 +102,8 @@ enum ipc_type {
 
 /*
  * OCSP limits.  A pre-signed row in IPC_ANS_OCSP_PULL is u32 digest NID,
- * str serial, u64 thisUpdate, u64 nextUpdate, bytes OCSPResponse DER.
+ * str serial, u64 sequence number, u64 thisUpdate, u64 nextUpdate, bytes
+ * OCSPResponse DER.
  */
 #define OCSP_IDS_MAX		32	/* CertIDs in one request */
 #define OCSP_HASH_MAX		64	/* issuerNameHash, issuerKeyHash */
