@@ -162,7 +162,7 @@ static const struct conf_kw conf_kws[] = {
 	{ "ocsp", "presign_rate", p_num,
 	    CF(cf_ocsp_presign_rate), 0, 10000, NULL },
 	{ "crl", "update_seconds", p_num,
-	    CF(cf_crl_update), 10, 30 * 86400, NULL },
+	    CF(cf_crl_update), 1, 30 * 86400, NULL },
 	{ "crl", "validity_seconds", p_num,
 	    CF(cf_crl_validity), 60, 365 * 86400, NULL },
 	{ "scep", "challenge_file", p_path, CF(cf_challenge_file), 0, 0, NULL },

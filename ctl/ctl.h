@@ -31,6 +31,10 @@ int	ctl_unhold(const struct conf *, int argc, char **argv);
 int	ctl_status(const struct conf *, int argc, char **argv);
 int	ctl_ca_cert(const struct conf *, int argc, char **argv);
 
+/* revcmd.c */
+int	ctl_crl(const struct conf *, int argc, char **argv);
+int	ctl_export_ocsp(const struct conf *, int argc, char **argv);
+
 /* ledgercmd.c */
 int	ctl_ledger(const struct conf *, int argc, char **argv);
 

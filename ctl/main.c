@@ -28,6 +28,8 @@ static const struct command {
 	{ "unhold", ctl_unhold, "unhold SERIAL" },
 	{ "status", ctl_status, "status" },
 	{ "ca-cert", ctl_ca_cert, "ca-cert" },
+	{ "crl", ctl_crl, "crl [--out FILE]" },
+	{ "export-ocsp", ctl_export_ocsp, "export-ocsp DIR" },
 	{ "ledger", ctl_ledger, "ledger verify|checkpoint" },
 };
 

@@ -181,7 +181,10 @@ decide(int ep, const struct scep_req *r, int *status, int *fail,
 	ipc_msg_free(&a);
 }
 
-/* The signer builds and signs the CertRep; we only pass typed fields. */
+/*
+ * The signer builds and signs the CertRep; we only pass typed fields.  A
+ * GetCRL that succeeded gets the signer's CRL (IPC_REQ_CRLREP).
+ */
 static void
 certrep(struct evhttp_request *req, const struct scep_req *r, int status,
     int fail, const char *serial)
@@ -190,21 +193,24 @@ certrep(struct evhttp_request *req, const struct scep_req *r, int status,
 	uint8_t		*cert = NULL;
 	const uint8_t	*der;
 	size_t		 len;
-	int		 clen;
+	int		 clen, crl;
 
+	crl = r->sr_type == SCEP_MT_GETCRL && status == SCEP_SUCCESS;
 	clen = i2d_X509(r->sr_signer, &cert);
-	ipc_msg_init(&q, IPC_REQ_CERTREP, 0, 0);
+	ipc_msg_init(&q, crl ? IPC_REQ_CRLREP : IPC_REQ_CERTREP, 0, 0);
 	ipc_put_str(&q, r->sr_txid);
 	ipc_put_bytes(&q, r->sr_nonce, r->sr_noncelen);
 	ipc_put_bytes(&q, cert, clen > 0 ? (size_t)clen : 0);
 	ipc_put_u32(&q, (uint32_t)r->sr_cipher);
 	ipc_put_u32(&q, (uint32_t)r->sr_digest);
-	ipc_put_u32(&q, (uint32_t)status);
-	ipc_put_u32(&q, status == SCEP_FAILURE ? (uint32_t)fail : 0);
-	ipc_put_str(&q, status == SCEP_SUCCESS ? serial : "");
+	if (!crl) {
+		ipc_put_u32(&q, (uint32_t)status);
+		ipc_put_u32(&q, status == SCEP_FAILURE ? (uint32_t)fail : 0);
+		ipc_put_str(&q, status == SCEP_SUCCESS ? serial : "");
+	}
 	OPENSSL_free(cert);
 	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_CERTREP) {
+	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == q.m_hdr.h_type + 1) {
 		ipc_get_bytes(&a, &der, &len, IPC_BODY_MAX);
 		if (ipc_get_end(&a) == 0) {
 			http_reply(req, 200, "OK", "application/x-pki-message",

@@ -274,6 +274,15 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 
 	if (mode != CHALLENGE_STATIC && mode != CHALLENGE_RENEWAL)
 		return deny(dc, "endpoint disabled");
+	/* GetCRL: the CRL is public; the signer sends our newest. */
+	if (dr->dr_type == SCEP_MT_GETCRL) {
+		if (dr->dr_issuer == NULL || X509_NAME_cmp(dr->dr_issuer,
+		    X509_get_subject_name(vd->vd_ca_cert)) != 0)
+			return deny(dc, "GetCRL for another issuer");
+		dc->dc_status = SCEP_SUCCESS;
+		snprintf(dc->dc_reason, sizeof(dc->dc_reason), "GetCRL");
+		return 0;
+	}
 	if (!is_request(dr->dr_type))
 		return deny(dc, "messageType %u not served", dr->dr_type);
 	/* certmonger and strongSwan renew with a PKCSReq signed by the
