@@ -111,12 +111,19 @@ maybe_checkpoint(struct signer *sg)
 	sg->sg_last_checkpoint = time(NULL);
 }
 
-/* Background work between requests; each part paces itself. */
+/*
+ * Background work between requests, at most once a second (ipc_serve
+ * calls this after every request too); each part paces itself beyond.
+ */
 static void
 tick(void *arg)
 {
 	struct signer	*sg = arg;
+	time_t		 now = time(NULL);
 
+	if (now == sg->sg_last_tick)
+		return;
+	sg->sg_last_tick = now;
 	maybe_checkpoint(sg);
 	responder_tick(sg);
 	crl_tick(sg);

@@ -45,6 +45,7 @@ struct signer {
 	EVP_PKEY		*sg_ocsp_key;	/* owned by the token */
 	time_t			 sg_ocsp_renewed;	/* last attempt */
 	struct signer_crl	 sg_crl;
+	time_t			 sg_last_tick;
 	time_t			 sg_last_presign;
 	time_t			 sg_last_prune;
 	int			 sg_worker;

@@ -33,6 +33,7 @@ int
 main(int argc, char *argv[])
 {
 	struct conf		 cf;
+	struct event_config	*ecf;
 	struct event_base	*base;
 	struct event		*term;
 	uid_t			 uid;
@@ -49,8 +50,16 @@ main(int argc, char *argv[])
 	peers_collect(cf.cf_ca_id);
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
+	/* evhttp turns write interest on and off for every response: let
+	 * epoll coalesce those changes (a third of the system calls). */
+	if ((ecf = event_config_new()) == NULL ||
+	    event_config_set_flag(ecf,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1)
+		fatalx("event_config");
+	base = event_base_new_with_config(ecf);
+	event_config_free(ecf);
 	if (privdrop_lookup(cf.cf_user_frontend, &uid, &gid) == -1 ||
-	    (base = event_base_new()) == NULL ||
+	    base == NULL ||
 	    http_init(base, &cf, FRONT_FD_HTTP) == -1)
 		return 1;
 	/* OpenSSL reads its configuration now: the jail has none. */
