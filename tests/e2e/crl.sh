@@ -86,6 +86,34 @@ ctl unhold "$s2" >/dev/null
 check "a released hold leaves the CRL" within_1s not_lists "$s2"
 check "the revocation stays" lists "$s1"
 
+# SCEP GetCRL (RFC 8894 3.3.4) on /scep: the CRL in a CertRep.
+GETCRL="$B/tests/e2e/getcrl"
+curl -sf "http://127.0.0.1:$PORT/scep?operation=GetCACert" -o "$T/ra.p7"
+openssl pkcs7 -inform DER -in "$T/ra.p7" -print_certs 2>/dev/null |
+    openssl x509 -outform DER -out "$T/ra.der"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/req.key" \
+    -subj "/CN=crl-reader" -days 1 -out "$T/req.pem" 2>/dev/null
+getcrl() {
+	ASAN_OPTIONS=detect_leaks=0 "$GETCRL" "$@"
+}
+# scep_getcrl [ISSUER.pem]: GetCRL naming the CA (or ISSUER) over HTTP.
+scep_getcrl() {
+	getcrl request "$T/ra.der" "${1:-$T/ca.pem}" "$T/req.key" "$T/req.pem" \
+	    "$T/getcrl.der" &&
+	    curl -sf -H "Content-Type: application/x-pki-message" \
+	    --data-binary @"$T/getcrl.der" -o "$T/certrep.der" \
+	    "http://127.0.0.1:$PORT/scep?operation=PKIOperation" &&
+	    getcrl reply "$T/certrep.der" "$T/req.key" "$T/req.pem" \
+	    "$T/scep.crl" >"$T/certrep.txt"
+}
+check "GetCRL gets a signed CertRep with a CRL" scep_getcrl
+check "its pkiStatus is SUCCESS" grep -qx "pkiStatus 0" "$T/certrep.txt"
+check "the CRL in it verifies and lists the revocation" sh -c \
+    'openssl crl -inform DER -in "$T/scep.crl" -CAfile "$T/ca.pem" -noout -text 2>&1 >"$T/y.txt" | grep -q "verify OK" && grep -q "Serial Number: $s1" "$T/y.txt"'
+scep_getcrl "$T/req.pem"
+check "GetCRL naming another issuer gets FAILURE badRequest" sh -c \
+    'grep -qx "pkiStatus 2" "$T/certrep.txt" && grep -qx "failInfo 2" "$T/certrep.txt"'
+
 # export-ocsp: files a static web server maps from the GET URLs.
 check "export-ocsp writes the responses and the CRL" sh -c \
     'ctl export-ocsp "$T/www" | grep -q "OCSP responses and the CRL written"'
