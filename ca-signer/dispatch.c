@@ -24,7 +24,8 @@
  * bytes nonce */
 #define OCSP_ID_MAX	(4 + (4 + OCSP_HASH_MAX) * 2 + SERIAL_FIELD)
 #define OCSP_MIN	(4 + 4 + 4 + 4 + (4 + 1) + 4)
-#define OCSP_MAX	(4 + OCSP_IDS_MAX * OCSP_ID_MAX + 4 + OCSP_NONCE_RAW_MAX)
+#define OCSP_MAX	(4 + OCSP_IDS_MAX * OCSP_ID_MAX + \
+			    (4 + OCSP_NONCE_RAW_MAX))
 /* u64 after, u32 n, n x (u32 digest, str serial) */
 #define PULL_MAX	(8 + 4 + OCSP_WANT_MAX * (4 + SERIAL_FIELD))
 /* str txid, bytes nonce, bytes cert, u32 cipher, u32 digest */
@@ -53,11 +54,13 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_CERTREP,  PEER_FRONTEND,	CERTREP_MIN, CERTREP_MAX,
 									h_certrep },
 	{ IPC_REQ_RACERTS,  PEER_FRONTEND | PEER_ADMIN,	0, 0,		h_racerts },
-	{ IPC_REQ_OCSP,	    PEER_FRONTEND,	OCSP_MIN, OCSP_MAX,	h_ocsp },
+	{ IPC_REQ_OCSP,	    PEER_FRONTEND,	OCSP_MIN, OCSP_MAX,
+									h_ocsp },
 	{ IPC_REQ_OCSP_PULL, PEER_FRONTEND | PEER_ADMIN, 12, PULL_MAX,
 									h_ocsp_pull },
 	{ IPC_REQ_CRL,	    PEER_FRONTEND | PEER_ADMIN,	8, 8,		h_crl },
-	{ IPC_REQ_CRLREP,   PEER_FRONTEND,	CRLREP_MIN, CRLREP_MAX,	h_crlrep },
+	{ IPC_REQ_CRLREP,   PEER_FRONTEND,	CRLREP_MIN, CRLREP_MAX,
+									h_crlrep },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

@@ -6,6 +6,7 @@
  * rule 1).  Same shape as handlers.c: every field through the cursor, no
  * bytes left over (-1), then value checks.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -122,7 +123,7 @@ h_ocsp(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	if (ocsp_decode(sg, req, &oa) == -1)
 		return -1;
 	if (oa.oa_foreign) {
-		ipc_error(ans, req, IPC_ERR_NOTFOUND, "issuer not served");
+		ipc_error(ans, req, IPC_ERR_POLICY, "issuer not served");
 		return 0;
 	}
 	if (sg->sg_ocsp_cert == NULL) {
@@ -152,17 +153,21 @@ static int
 pull_row(void *arg, const struct ledger_ocsp *o)
 {
 	struct pull_rows	*pr = arg;
+	struct ipc_ocsp_row	 row;
 
 	if (pr->pr_msg.m_len + o->lo_derlen > PULL_BYTES_MAX) {
 		pr->pr_more = 1;
 		return 1;
 	}
-	ipc_put_u32(&pr->pr_msg, (uint32_t)o->lo_md);
-	ipc_put_str(&pr->pr_msg, o->lo_serial);
-	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_seq);
-	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_this_update);
-	ipc_put_u64(&pr->pr_msg, (uint64_t)o->lo_next_update);
-	ipc_put_bytes(&pr->pr_msg, o->lo_der, o->lo_derlen);
+	memset(&row, 0, sizeof(row));
+	row.or_md = (uint32_t)o->lo_md;
+	snprintf(row.or_serial, sizeof(row.or_serial), "%s", o->lo_serial);
+	row.or_seq = (uint64_t)o->lo_seq;
+	row.or_this_update = (uint64_t)o->lo_this_update;
+	row.or_next_update = (uint64_t)o->lo_next_update;
+	row.or_der = o->lo_der;
+	row.or_derlen = o->lo_derlen;
+	ipc_put_ocsp_row(&pr->pr_msg, &row);
 	pr->pr_last = o->lo_seq;
 	pr->pr_n++;
 	return ipc_msg_ok(&pr->pr_msg) ? 0 : -1;

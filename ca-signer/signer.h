@@ -113,7 +113,7 @@ int	 racerts_build(X509 *ra, X509 *ca, X509 *root, uint8_t **der,
 
 /* ocsp.c: OCSP responses from typed fields (RFC 6960, RFC 5019). */
 struct ocsp_single {
-	int		 os_md;		/* CertID digest: NID_sha1, NID_sha256 */
+	int		 os_md;		/* CertID digest: SHA-1, SHA-256 */
 	const char	*os_serial;	/* upper-case hex */
 	int		 os_status;	/* V_OCSP_CERTSTATUS_* */
 	time_t		 os_rev_time;

@@ -173,31 +173,24 @@ get_path(const uint8_t *der, size_t len, char *out, size_t outsz)
 static int
 export_row(struct export *ex, struct ipc_msg *ans)
 {
-	char		 serial[SERIAL_HEX_MAX], b64[1024], path[PATH_MAX];
-	const uint8_t	*der;
-	size_t		 len;
-	uint32_t	 md;
-	uint64_t	 seq, t0, t1;
+	struct ipc_ocsp_row	 o;
+	char			 b64[1024], path[PATH_MAX];
 
-	ipc_get_u32(ans, &md);
-	ipc_get_str(ans, serial, sizeof(serial));
-	ipc_get_u64(ans, &seq);
-	ipc_get_u64(ans, &t0);
-	ipc_get_u64(ans, &t1);
-	ipc_get_bytes(ans, &der, &len, OCSP_RESP_MAX);
+	ipc_get_ocsp_row(ans, &o);
 	if (!ipc_msg_ok(ans))
 		return -1;
-	if ((time_t)t1 <= ex->ex_now)
+	if ((time_t)o.or_next_update <= ex->ex_now)
 		return 0;
-	if (get_path(der, len, b64, sizeof(b64)) == -1 ||
+	if (get_path(o.or_der, o.or_derlen, b64, sizeof(b64)) == -1 ||
 	    snprintf(path, sizeof(path), "%s%s/%s", ex->ex_dir,
 	    strcmp(ex->ex_ocsp_path, "/") == 0 ? "" : ex->ex_ocsp_path,
 	    b64) >= (int)sizeof(path)) {
 		fprintf(stderr, "keywardctl: response for %s: no file name\n",
-		    serial);
+		    o.or_serial);
 		return -1;
 	}
-	if (mkdirs(path) == -1 || write_file(path, der, len) == -1)
+	if (mkdirs(path) == -1 || write_file(path, o.or_der,
+	    o.or_derlen) == -1)
 		return -1;
 	ex->ex_written++;
 	return 0;

@@ -60,9 +60,9 @@ static int
 grow(void)
 {
 	struct ocsp_entry	**nt, *e, *next;
-	size_t			  n = nbuckets == 0 ? BUCKETS_MIN : 2 * nbuckets;
-	size_t			  i, b;
+	size_t			  n, i, b;
 
+	n = nbuckets == 0 ? BUCKETS_MIN : 2 * nbuckets;
 	if ((nt = calloc(n, sizeof(*nt))) == NULL)
 		return -1;
 	for (i = 0; i < nbuckets; i++)

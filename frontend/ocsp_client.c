@@ -38,7 +38,7 @@ ocsp_client_issuer(void)
 /*
  * Asks the signer to answer oq: 0 with the response (seq > 0 if it is
  * the stored nonce-free one), 1 if the signer does not serve the issuer,
- * -1 if it could not answer.
+ * -1 if it could not answer (no responder, token or ledger failure).
  */
 int
 ocsp_client_live(const struct ocsp_request *oq, uint8_t **der, size_t *len,
@@ -47,6 +47,7 @@ ocsp_client_live(const struct ocsp_request *oq, uint8_t **der, size_t *len,
 	struct ipc_msg	 q, a;
 	const uint8_t	*d;
 	uint64_t	 t0, t1;
+	uint32_t	 code;
 	size_t		 i;
 	int		 r = -1;
 
@@ -62,9 +63,11 @@ ocsp_client_live(const struct ocsp_request *oq, uint8_t **der, size_t *len,
 	}
 	ipc_put_bytes(&q, oq->oq_nonce, oq->oq_noncelen);
 	memset(&a, 0, sizeof(a));
-	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_ERROR)
-		r = 1;
-	else if (a.m_hdr.h_type == IPC_ANS_OCSP) {
+	if (signer_call(&q, &a) == 0 && a.m_hdr.h_type == IPC_ANS_ERROR) {
+		/* Only "not our issuer" is final; the rest may pass. */
+		ipc_get_u32(&a, &code);
+		r = code == IPC_ERR_POLICY ? 1 : -1;
+	} else if (a.m_hdr.h_type == IPC_ANS_OCSP) {
 		ipc_get_bytes(&a, &d, len, OCSP_RESP_MAX);
 		ipc_get_u64(&a, seq);
 		ipc_get_u64(&a, &t0);
@@ -102,22 +105,14 @@ pull_issuer(void)
 static int
 get_row(struct ipc_msg *a)
 {
-	char		 serial[SERIAL_HEX_MAX];
-	const uint8_t	*der;
-	size_t		 len;
-	uint32_t	 md;
-	uint64_t	 seq, t0, t1;
+	struct ipc_ocsp_row	 o;
 
-	ipc_get_u32(a, &md);
-	ipc_get_str(a, serial, sizeof(serial));
-	ipc_get_u64(a, &seq);
-	ipc_get_u64(a, &t0);
-	ipc_get_u64(a, &t1);
-	ipc_get_bytes(a, &der, &len, OCSP_RESP_MAX);
+	ipc_get_ocsp_row(a, &o);
 	if (!ipc_msg_ok(a))
 		return -1;
-	return ocsp_cache_put((int)md, serial, seq, (time_t)t0, (time_t)t1,
-	    der, len);
+	return ocsp_cache_put((int)o.or_md, o.or_serial, o.or_seq,
+	    (time_t)o.or_this_update, (time_t)o.or_next_update, o.or_der,
+	    o.or_derlen);
 }
 
 /* One page of rows after `pulled', reporting what was asked while due. */

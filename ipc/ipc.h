@@ -140,7 +140,8 @@ enum ipc_err {
 	IPC_ERR_INTERNAL = 1,
 	IPC_ERR_MALFORMED,		/* message did not decode */
 	IPC_ERR_DENIED,			/* peer may not send this */
-	IPC_ERR_POLICY,			/* issuance policy refused it */
+	IPC_ERR_POLICY,			/* policy refused it (issuance, OCSP
+					   for another issuer) */
 	IPC_ERR_CSR,			/* CSR unparsable or bad signature */
 	IPC_ERR_PROFILE,		/* no such profile */
 	IPC_ERR_NOTFOUND,
@@ -201,6 +202,17 @@ struct ipc_cert {
 	size_t		 c_derlen;
 };
 
+/* A pre-signed OCSP response, as a row of IPC_ANS_OCSP_PULL. */
+struct ipc_ocsp_row {
+	uint32_t	 or_md;		/* CertID digest NID */
+	char		 or_serial[41];
+	uint64_t	 or_seq;
+	uint64_t	 or_this_update;
+	uint64_t	 or_next_update;
+	const uint8_t	*or_der;	/* points into the message body */
+	size_t		 or_derlen;
+};
+
 /* msg.c */
 void	ipc_msg_init(struct ipc_msg *, uint16_t type, uint32_t reqid,
 	    uint32_t ca_id);
@@ -219,6 +231,8 @@ void	ipc_get_str(struct ipc_msg *, char *, size_t bufsz);
 int	ipc_get_end(struct ipc_msg *);
 void	ipc_put_cert(struct ipc_msg *, const struct ipc_cert *);
 void	ipc_get_cert(struct ipc_msg *, struct ipc_cert *);
+void	ipc_put_ocsp_row(struct ipc_msg *, const struct ipc_ocsp_row *);
+void	ipc_get_ocsp_row(struct ipc_msg *, struct ipc_ocsp_row *);
 void	ipc_error(struct ipc_msg *ans, const struct ipc_msg *req,
 	    uint32_t code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));

@@ -227,6 +227,28 @@ ipc_get_cert(struct ipc_msg *m, struct ipc_cert *c)
 	ipc_get_bytes(m, &c->c_der, &c->c_derlen, IPC_CERT_MAX);
 }
 
+void
+ipc_put_ocsp_row(struct ipc_msg *m, const struct ipc_ocsp_row *o)
+{
+	ipc_put_u32(m, o->or_md);
+	ipc_put_str(m, o->or_serial);
+	ipc_put_u64(m, o->or_seq);
+	ipc_put_u64(m, o->or_this_update);
+	ipc_put_u64(m, o->or_next_update);
+	ipc_put_bytes(m, o->or_der, o->or_derlen);
+}
+
+void
+ipc_get_ocsp_row(struct ipc_msg *m, struct ipc_ocsp_row *o)
+{
+	ipc_get_u32(m, &o->or_md);
+	ipc_get_str(m, o->or_serial, sizeof(o->or_serial));
+	ipc_get_u64(m, &o->or_seq);
+	ipc_get_u64(m, &o->or_this_update);
+	ipc_get_u64(m, &o->or_next_update);
+	ipc_get_bytes(m, &o->or_der, &o->or_derlen, OCSP_RESP_MAX);
+}
+
 /* Turns ans into an IPC_ANS_ERROR for req with a one-line message. */
 void
 ipc_error(struct ipc_msg *ans, const struct ipc_msg *req, uint32_t code,
