@@ -26,7 +26,10 @@
 #define OID_TRANSACTION_ID	"2.16.840.1.113733.1.9.7"
 #define MSG_CERTREP		"3"
 
-static int	certs_only(STACK_OF(X509) *, uint8_t **, size_t *);
+static int	certs_only(STACK_OF(X509) *, X509_CRL *, uint8_t **,
+		    size_t *);
+static int	crl_content(const struct certrep_in *, uint8_t **, size_t *,
+		    char *, size_t);
 static int	cms_der(CMS_ContentInfo *, uint8_t **, size_t *, char *,
 		    size_t);
 static int	certrep_content(const struct certrep_in *, uint8_t **,
@@ -65,8 +68,10 @@ certrep_check(const struct certrep_in *in, char *why, size_t whylen)
 		x509_why(why, whylen, "failInfo %d unknown", in->ci_failinfo);
 	else if (st != SCEP_SUCCESS)
 		return 0;
-	else if (in->ci_cert == NULL || in->ci_certlen == 0)
-		x509_why(why, whylen, "no issued certificate");
+	else if ((in->ci_cert == NULL || in->ci_certlen == 0) ==
+	    (in->ci_crl == NULL || in->ci_crllen == 0))
+		x509_why(why, whylen, "not exactly one of an issued "
+		    "certificate and a CRL");
 	else if (in->ci_requester == NULL ||
 	    (pub = X509_get0_pubkey(in->ci_requester)) == NULL ||
 	    EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA)
@@ -80,12 +85,13 @@ certrep_check(const struct certrep_in *in, char *why, size_t whylen)
 }
 
 /*
- * Degenerate certs-only SignedData (RFC 8894 3.4) in the order given.
- * PKCS7, not CMS: CMS encodes certificates as a DER SET OF and sorts them;
- * PKCS7 declares a SEQUENCE OF and keeps the issued (or RA) cert first.
+ * Degenerate certs-only SignedData (RFC 8894 3.4) in the order given, with
+ * the CRL in crls if there is one.  PKCS7, not CMS: CMS encodes
+ * certificates as a DER SET OF and sorts them; PKCS7 declares a SEQUENCE
+ * OF and keeps the issued (or RA) cert first.
  */
 static int
-certs_only(STACK_OF(X509) *certs, uint8_t **der, size_t *len)
+certs_only(STACK_OF(X509) *certs, X509_CRL *crl, uint8_t **der, size_t *len)
 {
 	PKCS7	*p7 = NULL;
 	int	 i, n, r = -1;
@@ -99,6 +105,8 @@ certs_only(STACK_OF(X509) *certs, uint8_t **der, size_t *len)
 	for (i = 0; i < sk_X509_num(certs); i++)
 		if (!PKCS7_add_certificate(p7, sk_X509_value(certs, i)))
 			goto out;
+	if (crl != NULL && !PKCS7_add_crl(p7, crl))
+		goto out;
 	if (!PKCS7_set_detached(p7, 1) || (n = i2d_PKCS7(p7, der)) <= 0)
 		goto out;
 	*len = (size_t)n;
@@ -123,6 +131,25 @@ cms_der(CMS_ContentInfo *cms, uint8_t **der, size_t *len, char *why,
 	return 0;
 }
 
+/* GetCRL (RFC 8894 3.3.2): the CRL in crls, no certificates. */
+static int
+crl_content(const struct certrep_in *in, uint8_t **der, size_t *len,
+    char *why, size_t whylen)
+{
+	const uint8_t	*p = in->ci_crl;
+	X509_CRL	*crl;
+	int		 r = -1;
+
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)in->ci_crllen)) == NULL ||
+	    p != in->ci_crl + in->ci_crllen) {
+		ERR_clear_error();
+		x509_why(why, whylen, "CRL does not parse");
+	} else if ((r = certs_only(NULL, crl, der, len)) == -1)
+		x509_why_ssl(why, whylen, "degenerate SignedData with CRL");
+	X509_CRL_free(crl);
+	return r;
+}
+
 /* Step 7: the issued certificate from the ledger's DER, then the chain. */
 static int
 certrep_content(const struct certrep_in *in, uint8_t **der, size_t *len,
@@ -133,6 +160,8 @@ certrep_content(const struct certrep_in *in, uint8_t **der, size_t *len,
 	const uint8_t	*p = in->ci_cert;
 	int		 i, r = -1;
 
+	if (in->ci_crl != NULL)
+		return crl_content(in, der, len, why, whylen);
 	if ((leaf = d2i_X509(NULL, &p, (long)in->ci_certlen)) == NULL ||
 	    p != in->ci_cert + in->ci_certlen) {
 		ERR_clear_error();
@@ -152,7 +181,7 @@ certrep_content(const struct certrep_in *in, uint8_t **der, size_t *len,
 			goto out;
 		}
 	}
-	if ((r = certs_only(certs, der, len)) == -1)
+	if ((r = certs_only(certs, NULL, der, len)) == -1)
 		x509_why_ssl(why, whylen, "certs-only SignedData");
  out:
 	X509_free(leaf);
@@ -342,7 +371,7 @@ racerts_build(X509 *ra, X509 *ca, X509 *root, uint8_t **der, size_t *derlen)
 	    X509_ADD_FLAG_NO_DUP) || (root != NULL && !X509_add_cert(certs,
 	    root, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)))
 		goto out;
-	r = certs_only(certs, der, derlen);
+	r = certs_only(certs, NULL, der, derlen);
  out:
 	sk_X509_pop_free(certs, X509_free);
 	return r;

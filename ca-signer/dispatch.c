@@ -25,6 +25,19 @@
 			    (4 + 255))
 #define TXID_MAX	(4 + 128)
 
+/* u32 n, n x (u32 digest, bytes name hash, bytes key hash, str serial),
+ * bytes nonce */
+#define OCSP_ID_MAX	(4 + (4 + OCSP_HASH_MAX) * 2 + SERIAL_FIELD)
+#define OCSP_MIN	(4 + 4 + 4 + 4 + (4 + 1) + 4)
+#define OCSP_MAX	(4 + OCSP_IDS_MAX * OCSP_ID_MAX + \
+			    (4 + OCSP_NONCE_RAW_MAX))
+/* u64 after, u32 n, n x (u32 digest, str serial) */
+#define PULL_MAX	(8 + 4 + OCSP_WANT_MAX * (4 + SERIAL_FIELD))
+/* str txid, bytes nonce, bytes cert, u32 cipher, u32 digest */
+#define CRLREP_MIN	((4 + 1) + 4 + (4 + 1) + 2 * 4)
+#define CRLREP_MAX	((4 + CERTREP_TXID_MAX) + (4 + CERTREP_NONCE_MAX) + \
+			    (4 + IPC_CERT_MAX) + 2 * 4)
+
 static const struct ipc_rule rules[] = {
 	/* type		    peers				min max		handler */
 	{ IPC_REQ_PING,	    PEER_FRONTEND | PEER_VALIDATOR | PEER_ADMIN,
@@ -53,6 +66,13 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_PENDING,  PEER_ADMIN,			8, 8,		h_pending },
 	{ IPC_REQ_APPROVE,  PEER_ADMIN,			8, 8,		h_approve },
 	{ IPC_REQ_DENY,	    PEER_ADMIN,			8, 8,		h_deny },
+	{ IPC_REQ_OCSP,	    PEER_FRONTEND,	OCSP_MIN, OCSP_MAX,
+									h_ocsp },
+	{ IPC_REQ_OCSP_PULL, PEER_FRONTEND | PEER_ADMIN, 12, PULL_MAX,
+									h_ocsp_pull },
+	{ IPC_REQ_CRL,	    PEER_FRONTEND | PEER_ADMIN,	8, 8,		h_crl },
+	{ IPC_REQ_CRLREP,   PEER_FRONTEND,	CRLREP_MIN, CRLREP_MAX,
+									h_crlrep },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

@@ -31,6 +31,7 @@ static int	serial_reserve(struct signer *, const struct ledger_issue *,
 		    char [41]);
 static int	issue_one(struct signer *, struct ipc_msg *, struct ipc_msg *,
 		    X509_REQ *, struct ledger_issue *, char *);
+static void	status_changed(struct signer *, const char *);
 
 /* Answers with the ledger's last error; 0 for handlers to return. */
 static int
@@ -310,6 +311,18 @@ get_serial(struct ipc_msg *req, char *out, size_t outsz)
 	return 0;
 }
 
+/*
+ * A revocation, hold or release replaces the pre-signed OCSP responses
+ * and the CRL before the answer goes out, so relying parties see it at
+ * once (the frontends pull both within a second).
+ */
+static void
+status_changed(struct signer *sg, const char *serial)
+{
+	presign_serial(sg, serial);
+	crl_issue(sg);
+}
+
 int
 h_revoke(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 {
@@ -331,10 +344,12 @@ h_revoke(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 		    "revoked", serial);
 		return 0;
 	}
-	if (r == 0)
+	if (r == 0) {
 		log_info("revoked %s (reqid %u, reason %s, uid %u)", serial,
 		    req->m_hdr.h_reqid, reason_name((int)reason),
 		    (unsigned)sg->sg_peer_uid);
+		status_changed(sg, serial);
+	}
 	if (r == -1)
 		return ledger_fail(sg, req, ans);
 	return cert_reply(sg, req, ans, serial);
@@ -363,9 +378,11 @@ to_valid(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 	}
 	if (r == -1)
 		return ledger_fail(sg, req, ans);
-	if (r == 0)
+	if (r == 0) {
 		log_info("%s %s is valid again (reqid %u)", from, serial,
 		    req->m_hdr.h_reqid);
+		status_changed(sg, serial);
+	}
 	return cert_reply(sg, req, ans, serial);
 }
 

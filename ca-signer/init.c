@@ -22,16 +22,14 @@
 #include "serve.h"
 #include "signer.h"
 
-static X509	*ledger_x509(struct ledger *, uint32_t, const char *);
-static int	 install(struct ledger *, uint32_t, const char *, X509 *);
 static int	 ensure_pairs(const struct conf *, int);
 static int	 ensure_role(const struct conf *, struct token *,
 		    struct ledger *, X509 *, EVP_PKEY *, const char *);
 static int	 load_scep(struct signer *);
 
 /* The certificate installed for role, or NULL. */
-static X509 *
-ledger_x509(struct ledger *lg, uint32_t ca_id, const char *role)
+X509 *
+signer_ledger_cert(struct ledger *lg, uint32_t ca_id, const char *role)
 {
 	uint8_t		*der = NULL;
 	const uint8_t	*p;
@@ -46,8 +44,8 @@ ledger_x509(struct ledger *lg, uint32_t ca_id, const char *role)
 	return x;
 }
 
-static int
-install(struct ledger *lg, uint32_t ca_id, const char *role, X509 *x)
+int
+signer_install(struct ledger *lg, uint32_t ca_id, const char *role, X509 *x)
 {
 	uint8_t	*der = NULL;
 	int	 len, r;
@@ -96,7 +94,7 @@ ensure_role(const struct conf *cf, struct token *tk, struct ledger *lg,
 	X509		*x;
 	int		 r = -1;
 
-	if ((x = ledger_x509(lg, cf->cf_ca_id, role)) != NULL) {
+	if ((x = signer_ledger_cert(lg, cf->cf_ca_id, role)) != NULL) {
 		printf("%s certificate: already installed\n", role);
 		X509_free(x);
 		return 0;
@@ -105,7 +103,7 @@ ensure_role(const struct conf *cf, struct token *tk, struct ledger *lg,
 		return -1;
 	x = strcmp(role, ROLE_RA) == 0 ? cacert_ra(cf, pub, ca, cakey) :
 	    cacert_ocsp(cf, pub, ca, cakey);
-	if (x != NULL && install(lg, cf->cf_ca_id, role, x) == 0) {
+	if (x != NULL && signer_install(lg, cf->cf_ca_id, role, x) == 0) {
 		printf("%s certificate: issued by the CA\n", role);
 		r = 0;
 	}
@@ -192,7 +190,7 @@ signer_init(const struct conf *cf, int key_type, int subordinate)
 	    == -1 || ledger_open(cf->cf_ledger, 0, &lg) == -1 ||
 	    token_open(cf, &tk) == -1)
 		goto out;
-	if ((ca = ledger_x509(lg, cf->cf_ca_id, ROLE_CA)) != NULL)
+	if ((ca = signer_ledger_cert(lg, cf->cf_ca_id, ROLE_CA)) != NULL)
 		printf("CA certificate: already installed\n");
 	else if (subordinate) {
 		r = write_csr(cf, tk) == 0 ? 0 : 1;
@@ -206,7 +204,8 @@ signer_init(const struct conf *cf, int key_type, int subordinate)
 		pub = token_pubkey(tk, cf->cf_ca_id, KEY_ROLE_CA);
 		ca = pub == NULL ? NULL : cacert_selfsign(cf, pub,
 		    token_key(tk, cf->cf_ca_id, KEY_ROLE_CA));
-		if (ca == NULL || install(lg, cf->cf_ca_id, ROLE_CA, ca) == -1)
+		if (ca == NULL || signer_install(lg, cf->cf_ca_id, ROLE_CA,
+		    ca) == -1)
 			goto out;
 		printf("CA certificate: self-signed root created\n");
 	}
@@ -287,16 +286,17 @@ signer_install_ca(const struct conf *cf, const char *path)
 	    ledger_open(cf->cf_ledger, 0, &lg) == -1 ||
 	    token_open(cf, &tk) == -1 || check_chain(cf, tk, sk) == -1)
 		goto out;
-	if ((have = ledger_x509(lg, cf->cf_ca_id, ROLE_CA)) != NULL) {
+	if ((have = signer_ledger_cert(lg, cf->cf_ca_id, ROLE_CA)) != NULL) {
 		if (X509_cmp(have, sk_X509_value(sk, 0)) != 0) {
 			log_warnx("another CA certificate is already "
 			    "installed for CA id %u", cf->cf_ca_id);
 			goto out;
 		}
 		printf("CA certificate: already installed\n");
-	} else if (install(lg, cf->cf_ca_id, ROLE_CA, sk_X509_value(sk, 0))
-	    == -1 || (sk_X509_num(sk) > 1 && install(lg, cf->cf_ca_id,
-	    ROLE_ROOT, sk_X509_value(sk, 1)) == -1))
+	} else if (signer_install(lg, cf->cf_ca_id, ROLE_CA,
+	    sk_X509_value(sk, 0)) == -1 || (sk_X509_num(sk) > 1 &&
+	    signer_install(lg, cf->cf_ca_id, ROLE_ROOT,
+	    sk_X509_value(sk, 1)) == -1))
 		goto out;
 	else
 		printf("CA certificate: installed\n");
@@ -339,7 +339,7 @@ signer_load_ca(struct signer *sg)
 		log_warnx("ledger %s cannot be opened", cf->cf_ledger);
 		return -1;
 	}
-	if ((sg->sg_ca_cert = ledger_x509(sg->sg_ledger, cf->cf_ca_id,
+	if ((sg->sg_ca_cert = signer_ledger_cert(sg->sg_ledger, cf->cf_ca_id,
 	    ROLE_CA)) == NULL) {
 		log_warnx("no CA certificate for CA id %u: run keywardctl "
 		    "init", cf->cf_ca_id);
@@ -352,7 +352,9 @@ signer_load_ca(struct signer *sg)
 		    "certificate in the ledger");
 		return -1;
 	}
-	return load_scep(sg);
+	if (load_scep(sg) == -1 || responder_load(sg) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -366,9 +368,9 @@ load_scep(struct signer *sg)
 {
 	const struct conf	*cf = sg->sg_conf;
 
-	sg->sg_root_cert = ledger_x509(sg->sg_ledger, cf->cf_ca_id,
+	sg->sg_root_cert = signer_ledger_cert(sg->sg_ledger, cf->cf_ca_id,
 	    ROLE_ROOT);
-	if ((sg->sg_ra_cert = ledger_x509(sg->sg_ledger, cf->cf_ca_id,
+	if ((sg->sg_ra_cert = signer_ledger_cert(sg->sg_ledger, cf->cf_ca_id,
 	    ROLE_RA)) == NULL) {
 		log_warnx("no RA certificate for CA id %u: SCEP refused",
 		    cf->cf_ca_id);

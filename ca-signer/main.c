@@ -69,6 +69,8 @@ serve(const struct conf *cf, int worker)
 	X509_free(sg.sg_ca_cert);
 	X509_free(sg.sg_ra_cert);
 	X509_free(sg.sg_root_cert);
+	X509_free(sg.sg_ocsp_cert);
+	free(sg.sg_crl.sc_der);
 	return 0;
 }
 

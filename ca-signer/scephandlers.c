@@ -37,6 +37,9 @@ struct certrep_req {
 static int	ias_names(const PKCS7_ISSUER_AND_SERIAL *, X509 *);
 static int	unwrap_key(struct signer *, const uint8_t *, size_t,
 		    EVP_PKEY **);
+static void	certrep_head(struct ipc_msg *, struct certrep_req *,
+		    const uint8_t **, size_t *);
+static int	certrep_head_ok(struct certrep_req *, const uint8_t *, size_t);
 static int	certrep_decode(struct ipc_msg *, struct certrep_req *);
 static int	certrep_issued(struct signer *, struct ipc_msg *,
 		    struct ipc_msg *, const struct certrep_req *,
@@ -124,6 +127,33 @@ h_unwrap(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	return 0;
 }
 
+/* The fields IPC_REQ_CERTREP and IPC_REQ_CRLREP start with. */
+static void
+certrep_head(struct ipc_msg *req, struct certrep_req *cr,
+    const uint8_t **der, size_t *derlen)
+{
+	ipc_get_str(req, cr->cr_txid, sizeof(cr->cr_txid));
+	ipc_get_bytes(req, &cr->cr_nonce, &cr->cr_noncelen, CERTREP_NONCE_MAX);
+	ipc_get_bytes(req, der, derlen, IPC_CERT_MAX);
+	ipc_get_u32(req, &cr->cr_cipher);
+	ipc_get_u32(req, &cr->cr_digest);
+}
+
+/* After the last field: the head's values and the requester certificate. */
+static int
+certrep_head_ok(struct certrep_req *cr, const uint8_t *der, size_t derlen)
+{
+	const uint8_t	*p = der;
+
+	if (cr->cr_cipher > INT_MAX || cr->cr_digest > INT_MAX ||
+	    cr->cr_txid[0] == '\0')
+		return -1;
+	if ((cr->cr_requester = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
+	    p != der + derlen)
+		return -1;
+	return 0;
+}
+
 /*
  * Every field, then the values the frontend can never legitimately send:
  * an unknown status or failInfo, a failInfo or serial where the status
@@ -132,21 +162,16 @@ h_unwrap(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 static int
 certrep_decode(struct ipc_msg *req, struct certrep_req *cr)
 {
-	const uint8_t	*der, *p;
+	const uint8_t	*der;
 	size_t		 derlen;
 	char		 raw[64];
 
-	ipc_get_str(req, cr->cr_txid, sizeof(cr->cr_txid));
-	ipc_get_bytes(req, &cr->cr_nonce, &cr->cr_noncelen, CERTREP_NONCE_MAX);
-	ipc_get_bytes(req, &der, &derlen, IPC_CERT_MAX);
-	ipc_get_u32(req, &cr->cr_cipher);
-	ipc_get_u32(req, &cr->cr_digest);
+	certrep_head(req, cr, &der, &derlen);
 	ipc_get_u32(req, &cr->cr_status);
 	ipc_get_u32(req, &cr->cr_failinfo);
 	ipc_get_str(req, raw, sizeof(raw));
 	ipc_get_u32(req, &cr->cr_type);
-	if (ipc_get_end(req) == -1 || cr->cr_cipher > INT_MAX ||
-	    cr->cr_digest > INT_MAX || cr->cr_txid[0] == '\0')
+	if (ipc_get_end(req) == -1)
 		return -1;
 	if (cr->cr_status == SCEP_SUCCESS) {
 		if (serial_normalize(raw, cr->cr_serial,
@@ -158,11 +183,7 @@ certrep_decode(struct ipc_msg *req, struct certrep_req *cr)
 	if (cr->cr_failinfo > SCEP_BAD_CERT_ID ||
 	    (cr->cr_status != SCEP_FAILURE && cr->cr_failinfo != 0))
 		return -1;
-	p = der;
-	if ((cr->cr_requester = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen)
-		return -1;
-	return 0;
+	return certrep_head_ok(cr, der, derlen);
 }
 
 /*
@@ -325,4 +346,41 @@ h_racerts(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	ipc_put_bytes(ans, der, len);
 	OPENSSL_free(der);
 	return 0;
+}
+
+/*
+ * GetCRL the validator allowed: CertRep SUCCESS whose degenerate
+ * SignedData carries the CA's newest CRL (RFC 8894 3.3.2).
+ */
+int
+h_crlrep(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	struct signer		*sg = arg;
+	struct certrep_req	 cr;
+	struct certrep_in	 in;
+	const uint8_t		*der;
+	size_t			 derlen;
+	int			 r = -1;
+
+	memset(&cr, 0, sizeof(cr));
+	certrep_head(req, &cr, &der, &derlen);
+	if (ipc_get_end(req) == -1 || certrep_head_ok(&cr, der, derlen) == -1)
+		goto out;
+	r = 0;
+	if (sg->sg_ra_cert == NULL || sg->sg_ra_key == NULL) {
+		ipc_error(ans, req, IPC_ERR_NOTFOUND, "no RA certificate");
+		goto out;
+	}
+	if (crl_current(sg) != 0) {
+		ipc_error(ans, req, IPC_ERR_NOTFOUND, "no CRL signed yet");
+		goto out;
+	}
+	cr.cr_status = SCEP_SUCCESS;
+	certrep_fill(&in, &cr, NULL, NULL);
+	in.ci_crl = sg->sg_crl.sc_der;
+	in.ci_crllen = sg->sg_crl.sc_len;
+	certrep_answer(sg, req, ans, &in);
+ out:
+	X509_free(cr.cr_requester);
+	return r;
 }

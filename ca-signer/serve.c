@@ -19,10 +19,11 @@
 
 #define CONN_MAX	64
 #define IO_TIMEOUT_S	5	/* for the rest of a message once it started */
-#define TICK_MS		(60 * 1000)
+#define TICK_MS		1000	/* background work paces itself */
 
 static int	peer_allowed(void *, unsigned, uid_t, gid_t);
-static void	maybe_checkpoint(void *);
+static void	maybe_checkpoint(struct signer *);
+static void	tick(void *);
 
 /* Reads field 22 (start time) of /proc/PID/stat, or 0. */
 static unsigned long long
@@ -94,9 +95,8 @@ peer_allowed(void *arg, unsigned peer, uid_t uid, gid_t gid)
 
 /* Worker 0 signs the chain head when the interval has passed. */
 static void
-maybe_checkpoint(void *arg)
+maybe_checkpoint(struct signer *sg)
 {
-	struct signer	*sg = arg;
 	int		 iv = sg->sg_conf->cf_checkpoint_interval;
 	int64_t		 id;
 
@@ -109,6 +109,25 @@ maybe_checkpoint(void *arg)
 	else
 		log_info("checkpoint signed at event %lld", (long long)id);
 	sg->sg_last_checkpoint = time(NULL);
+}
+
+/*
+ * Background work between requests, at most once a second (ipc_serve
+ * calls this after every request too); each part paces itself beyond.
+ */
+static void
+tick(void *arg)
+{
+	struct signer	*sg = arg;
+	time_t		 now = time(NULL);
+
+	if (now == sg->sg_last_tick)
+		return;
+	sg->sg_last_tick = now;
+	maybe_checkpoint(sg);
+	responder_tick(sg);
+	crl_tick(sg);
+	presign_tick(sg);
 }
 
 void
@@ -126,7 +145,7 @@ serve_loop(struct signer *sg)
 		.sv_conn_max = CONN_MAX, .sv_io_timeout = IO_TIMEOUT_S,
 		.sv_tick_ms = TICK_MS, .sv_arg = sg,
 		.sv_peer_ok = peer_allowed, .sv_handle = dispatch,
-		.sv_tick = maybe_checkpoint,
+		.sv_tick = tick,
 	};
 
 	sg->sg_last_checkpoint = time(NULL);

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -91,6 +92,8 @@ struct certrep_in {
 	size_t		 ci_certlen;
 	STACK_OF(X509)	*ci_chain;	/* SUCCESS: certs after it, or NULL */
 	int		 ci_legacy;	/* single DES and MD5 allowed */
+	const uint8_t	*ci_crl;	/* SUCCESS to GetCRL: the CRL DER */
+	size_t		 ci_crllen;	/* (then ci_cert stays NULL) */
 };
 
 /* 1 if nid may encrypt a reply / sign it (digest 0 means the default). */
@@ -107,6 +110,49 @@ int	 certrep_build(const struct certrep_in *, X509 *racert,
 /* Degenerate certs-only SignedData: RA, CA, then root (may be NULL). */
 int	 racerts_build(X509 *ra, X509 *ca, X509 *root, uint8_t **der,
 	    size_t *derlen);
+
+/* ocsp.c: OCSP responses from typed fields (RFC 6960, RFC 5019). */
+struct ocsp_single {
+	int		 os_md;		/* CertID digest: SHA-1, SHA-256 */
+	const char	*os_serial;	/* upper-case hex */
+	int		 os_status;	/* V_OCSP_CERTSTATUS_* */
+	time_t		 os_rev_time;
+	int		 os_reason;	/* CRLReason; 0 or -1: left out */
+};
+
+struct ocsp_signer {
+	X509		*osg_ca;	/* issuer of what is asked about */
+	X509		*osg_cert;	/* delegated responder certificate */
+	EVP_PKEY	*osg_key;	/* its key (in the token) */
+};
+
+/* 1 if the CertID hashes name ca (its subject and key) under md. */
+int	 ocsp_issuer_ok(X509 *ca, int md, const uint8_t *name_hash,
+	    size_t nlen, const uint8_t *key_hash, size_t klen);
+/*
+ * A signed OCSPResponse with one SingleResponse per os, echoing the nonce
+ * extnValue if noncelen > 0.  *der is freed with OPENSSL_free.
+ */
+int	 ocsp_build(const struct ocsp_signer *, const struct ocsp_single *,
+	    size_t n, const uint8_t *nonce, size_t noncelen,
+	    time_t this_update, time_t next_update, uint8_t **der,
+	    size_t *derlen, char *why, size_t whylen);
+
+/* crl.c: the full CRL (RFC 5280 section 5). */
+struct crl_entry {
+	const char	*ce_serial;	/* upper-case hex */
+	int64_t		 ce_time;
+	int		 ce_reason;	/* CRLReason; 0 or -1: left out */
+};
+
+/* A v2 CRL with cRLNumber and AKI, signed by key and checked with ca. */
+int	 crl_build(X509 *ca, EVP_PKEY *key, const struct crl_entry *,
+	    size_t n, uint64_t number, time_t this_update,
+	    time_t next_update, uint8_t **der, size_t *derlen, char *why,
+	    size_t whylen);
+/* The cRLNumber, thisUpdate and nextUpdate of a DER CRL; -1 if none. */
+int	 crl_info(const uint8_t *der, size_t len, uint64_t *number,
+	    time_t *this_update, time_t *next_update);
 
 /* unwrap.c: the content-encryption key of a SCEP envelope. */
 #define UNWRAP_IAS_MAX		2048	/* recipient issuerAndSerialNumber */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -179,6 +180,33 @@ name_add(X509_NAME *name, const char *attr, const char *val, char *why,
 		    "for %s", val, attr);
 		return -1;
 	}
+	return 0;
+}
+
+/* A serial as the ledger writes it (upper-case hex) as an INTEGER. */
+ASN1_INTEGER *
+x509_serial_asn1(const char *hex)
+{
+	BIGNUM		*bn = NULL;
+	ASN1_INTEGER	*ai = NULL;
+
+	if (hex != NULL && hex[0] != '\0' && strlen(hex) <= 2 * 20 &&
+	    strspn(hex, "0123456789ABCDEF") == strlen(hex) &&
+	    BN_hex2bn(&bn, hex) == (int)strlen(hex))
+		ai = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return ai;
+}
+
+/* An ASN1_TIME (UTCTime or GeneralizedTime) as seconds since the epoch. */
+int
+x509_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm	 tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = timegm(&tm);
 	return 0;
 }
 

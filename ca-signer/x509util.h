@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/x509v3.h>
 
@@ -20,6 +21,8 @@ void	 x509_why(char *why, size_t whylen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 x509_why_ssl(char *why, size_t whylen, const char *call);
 X509_NAME *x509_name_parse(const char *subject, char *why, size_t whylen);
+ASN1_INTEGER *x509_serial_asn1(const char *hex);
+int	 x509_time(const ASN1_TIME *, time_t *);
 int	 x509_set_serial(X509 *, const uint8_t *serial, size_t len,
 	    char *why, size_t whylen);
 X509	*x509_new_cert(const uint8_t *serial, size_t serial_len,

@@ -53,6 +53,12 @@ struct asn1_string_st;
 int	serial_of_cert(const struct x509_st *, char out[SERIAL_HEX_MAX]);
 int	serial_of_asn1(const struct asn1_string_st *, char out[SERIAL_HEX_MAX]);
 
+/* ocspid.c: CertID digests and our issuer's hashes. */
+struct evp_md_st;
+const struct evp_md_st *ocsp_digest(int nid);
+int	ocsp_issuer_hashes(struct x509_st *ca, int nid, uint8_t *name,
+	    size_t *nlen, uint8_t *key, size_t *klen);
+
 /* reason.c: RFC 5280 CRLReason names and numbers. */
 #define REASON_MAX	10
 int		 reason_parse(const char *name);	/* -1 if unknown */

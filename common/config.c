@@ -28,6 +28,7 @@
 #define URL_MAX		255	/* copied into every certificate */
 #define LABEL_MAX	32	/* CK_TOKEN_INFO label is 32 bytes */
 #define USER_MAX	32
+#define URLPATH_MAX	63
 #define WORKERS_MAX	64
 #define HTTP_TIMEOUT_MAX 600	/* seconds */
 #define LISTEN_HELP	"ADDR:PORT with an IPv4 literal or a bracketed " \
@@ -63,7 +64,8 @@ struct conf_kw {
 };
 
 static parse_fn	p_path, p_str, p_user, p_caname, p_subject, p_url, p_listen,
-		    p_num, p_enum, p_rsa, p_flags, p_ident, p_https, p_proxy;
+		    p_num, p_enum, p_rsa, p_flags, p_ident, p_https, p_proxy,
+		    p_urlpath;
 
 static const struct conf_name key_types[] = {
 	{ "rsa:2048", KEY_RSA2048 },	{ "rsa:3072", KEY_RSA3072 },
@@ -161,6 +163,8 @@ static const struct conf_kw conf_kws[] = {
 	    CF(cf_ocsp_key_type), 0, 0, key_types },
 	{ "ca", "ocsp_validity_days", p_num,
 	    CF(cf_ocsp_validity_days), 1, VALIDITY_MAX, NULL },
+	{ "ca", "ocsp_renew_days", p_num,
+	    CF(cf_ocsp_renew_days), 1, VALIDITY_MAX, NULL },
 	{ "ca", "max_validity_days", p_num,
 	    CF(cf_max_validity_days), 1, VALIDITY_MAX, NULL },
 	{ "ca", "clock_skew_minutes", p_num,
@@ -184,6 +188,15 @@ static const struct conf_kw conf_kws[] = {
 	    CF(cf_http_max_body), 1024, 1024 * 1024, NULL },
 	{ "http", "max_headers", p_num,
 	    CF(cf_http_max_headers), 16 * 1024, 1024 * 1024, NULL },
+	{ "ocsp", "path", p_urlpath, CF(cf_ocsp_path), 0, URLPATH_MAX, NULL },
+	{ "ocsp", "validity_seconds", p_num,
+	    CF(cf_ocsp_validity), 60, 30 * 86400, NULL },
+	{ "ocsp", "presign_rate", p_num,
+	    CF(cf_ocsp_presign_rate), 0, 10000, NULL },
+	{ "crl", "update_seconds", p_num,
+	    CF(cf_crl_update), 1, 30 * 86400, NULL },
+	{ "crl", "validity_seconds", p_num,
+	    CF(cf_crl_validity), 60, 365 * 86400, NULL },
 	{ "scep", "challenge_file", p_path, CF(cf_challenge_file), 0, 0, NULL },
 	{ "scep", "legacy", p_enum, CF(cf_scep_legacy), 0, 0, bools },
 	{ "scep", "scep_challenge", p_enum, CF(cf_scep_mode[SCEP_EP_SCEP]),
@@ -256,7 +269,7 @@ static const size_t conf_strs[] = {
 	CF(cf_pin_file), CF(cf_so_pin_file), CF(cf_softhsm2_conf),
 	CF(cf_ledger), CF(cf_ca_name), CF(cf_ca_subject), CF(cf_ra_subject),
 	CF(cf_ocsp_subject), CF(cf_ocsp_url), CF(cf_ca_issuers_url),
-	CF(cf_crl_url), CF(cf_listen), CF(cf_challenge_file),
+	CF(cf_crl_url), CF(cf_listen), CF(cf_challenge_file), CF(cf_ocsp_path),
 	CF(cf_scep_profile[SCEP_EP_SCEP]), CF(cf_scep_profile[SCEP_EP_NDES]),
 	CF(cf_intune_tenant), CF(cf_intune_client_id),
 	CF(cf_intune_secret_file), CF(cf_intune_cert_file),
@@ -281,6 +294,7 @@ static const struct {
 	{ CF(cf_token_label),		"keyward" },
 	{ CF(cf_ca_name),		"keyward" },
 	{ CF(cf_listen),		"127.0.0.1:8080" },
+	{ CF(cf_ocsp_path),		"/ocsp" },
 	{ CF(cf_scep_profile[SCEP_EP_SCEP]), "auto" },
 	{ CF(cf_scep_profile[SCEP_EP_NDES]), "auto" },
 	/* Microsoft's public cloud; the scopes stay Microsoft's even when
@@ -549,6 +563,22 @@ p_ident(struct cparse *cp, const struct conf_kw *kw, const char *val,
 	return set_str(cp, dst, val);
 }
 
+/* The OCSP path: POST goes to it, GET appends "/" and the request. */
+static int
+p_urlpath(struct cparse *cp, const struct conf_kw *kw, const char *val,
+    void *dst)
+{
+	size_t	 len = strlen(val);
+
+	if (val[0] != '/' || len > (size_t)kw->kw_max ||
+	    strspn(val, ALNUM "/._~-") != len ||
+	    (len > 1 && val[len - 1] == '/') || strstr(val, "//") != NULL)
+		return cp_fail(cp, "bad path \"%.64s\" (expected / or /NAME"
+		    "[/NAME...], at most %ld of A-Z, a-z, 0-9, ., _, ~ and -)",
+		    val, kw->kw_max);
+	return set_str(cp, dst, val);
+}
+
 static int
 p_listen(struct cparse *cp, const struct conf_kw *kw, const char *val,
     void *dst)
@@ -735,7 +765,7 @@ kw_lookup(struct cparse *cp, const char *sec, const char *key)
 	}
 	if (len == 0)
 		cp_fail(cp, "unknown section (expected keyward, token, ledger, "
-		    "ca, http, scep, intune or profile.NAME)");
+		    "ca, http, ocsp, crl, scep, intune or profile.NAME)");
 	else
 		cp_fail(cp, "unknown key (expected one of %s)", keys);
 	return -1;
@@ -842,6 +872,10 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_ra_key_type = KEY_RSA2048;
 	cf->cf_ocsp_key_type = KEY_RSA2048;
 	cf->cf_ocsp_validity_days = 30;
+	cf->cf_ocsp_validity = 86400;
+	cf->cf_ocsp_presign_rate = 20;
+	cf->cf_crl_update = 3600;
+	cf->cf_crl_validity = 86400;
 	cf->cf_max_validity_days = 730;
 	cf->cf_scep_mode[SCEP_EP_SCEP] = -1;	/* static with a secret file */
 	cf->cf_scep_mode[SCEP_EP_NDES] = -1;	/* intune with a tenant */
@@ -969,6 +1003,27 @@ intune_check(struct cparse *cp)
 		    "[intune] proxy_credentials_file needs [intune] proxy");
 }
 
+/* The responder is renewed before it expires; CRLs overlap. */
+static void
+revocation_check(struct cparse *cp)
+{
+	struct conf	*cf = cp->cp_cf;
+
+	if (cf->cf_ocsp_renew_days == 0)
+		cf->cf_ocsp_renew_days = cf->cf_ocsp_validity_days / 3;
+	else if (cf->cf_ocsp_renew_days >= cf->cf_ocsp_validity_days)
+		cp_post(cp, later_line(cp, "ca",
+		    "ocsp_renew_days", "ocsp_validity_days"), "[ca] ocsp_renew_days: %d is not "
+		    "below [ca] ocsp_validity_days %d (the new certificate "
+		    "would be renewed at once)", cf->cf_ocsp_renew_days,
+		    cf->cf_ocsp_validity_days);
+	if (cf->cf_crl_validity <= cf->cf_crl_update)
+		cp_post(cp, kw_line(cp, 0, "crl", "validity_seconds"),
+		    "[crl] validity_seconds: %d is not above [crl] "
+		    "update_seconds %d (relying parties would hold an expired "
+		    "CRL)", cf->cf_crl_validity, cf->cf_crl_update);
+}
+
 /* Checks what needs the whole file: required keys and ranges across keys. */
 static void
 conf_check(struct cparse *cp)
@@ -998,6 +1053,7 @@ conf_check(struct cparse *cp)
 		    "read_timeout %d", cf->cf_http_idle_timeout,
 		    cf->cf_http_read_timeout);
 	intune_check(cp);	/* first: scep_check builds on it */
+	revocation_check(cp);
 	scep_check(cp);
 	for (i = 0; i < cf->cf_nprofiles; i++) {
 		pr = &cf->cf_profiles[i];

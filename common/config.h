@@ -112,6 +112,8 @@ struct conf {
 	char		*cf_ocsp_subject;
 	int		 cf_ocsp_key_type;
 	int		 cf_ocsp_validity_days;
+	int		 cf_ocsp_renew_days;	/* renew the responder this
+						   long before it expires */
 	int		 cf_max_validity_days;	/* cap over every profile */
 	int		 cf_clock_skew_min;	/* notBefore back-dating */
 	char		*cf_ocsp_url;
@@ -127,6 +129,17 @@ struct conf {
 	int		 cf_http_idle_timeout;	/* seconds without a byte */
 	int		 cf_http_max_body;	/* bytes */
 	int		 cf_http_max_headers;	/* bytes, request line too */
+
+	/* [ocsp] */
+	char		*cf_ocsp_path;		/* POST here, GET below it */
+	int		 cf_ocsp_validity;	/* seconds, thisUpdate to
+						   nextUpdate */
+	int		 cf_ocsp_presign_rate;	/* background signatures/s */
+
+	/* [crl] */
+	int		 cf_crl_update;		/* seconds between CRLs */
+	int		 cf_crl_validity;	/* seconds, thisUpdate to
+						   nextUpdate */
 
 	/* [scep] */
 	char		*cf_challenge_file;

@@ -40,6 +40,10 @@ int	ctl_pending(const struct conf *, int argc, char **argv);
 int	ctl_approve(const struct conf *, int argc, char **argv);
 int	ctl_deny(const struct conf *, int argc, char **argv);
 
+/* revcmd.c */
+int	ctl_crl(const struct conf *, int argc, char **argv);
+int	ctl_export_ocsp(const struct conf *, int argc, char **argv);
+
 /* ledgercmd.c */
 int	ctl_ledger(const struct conf *, int argc, char **argv);
 

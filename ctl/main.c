@@ -31,6 +31,8 @@ static const struct command {
 	{ "deny", ctl_deny, "deny ID" },
 	{ "status", ctl_status, "status" },
 	{ "ca-cert", ctl_ca_cert, "ca-cert" },
+	{ "crl", ctl_crl, "crl [--out FILE]" },
+	{ "export-ocsp", ctl_export_ocsp, "export-ocsp DIR" },
 	{ "ledger", ctl_ledger, "ledger verify|checkpoint" },
 };
 

@@ -249,6 +249,12 @@ print_service(FILE *fp, const struct sample *sm)
 	    sm->sm_wildcard ? "\n# XXX: put the host name that clients "
 	    "use in place of the wildcard." : "", l, l, l);
 	fprintf(fp, "[http]\nlisten = %s\n\n", l);
+	fprintf(fp, "[ocsp]\n# The responder behind ocsp_url.  Responses are "
+	    "signed ahead of time\n# within presign_rate signatures a second "
+	    "(keep it below the token's rate).\npath = /ocsp\n"
+	    "validity_seconds = 86400\npresign_rate = 20\n\n"
+	    "[crl]\n# Signed on this schedule and on every revocation.\n"
+	    "update_seconds = 3600\nvalidity_seconds = 86400\n\n");
 	fprintf(fp, "[scep]\n"
 	    "# The static SCEP challenge is kept in this file (mode 0600), not "
 	    "in the\n# configuration.  sample-config wrote it if it did not "

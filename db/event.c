@@ -283,19 +283,21 @@ ledger_ca_install(struct ledger *l, uint32_t ca_id, const char *role,
 	return event_write(l, &ev);
 }
 
-/* Records a signed CRL (der) for ca_id. */
+/* Records a signed CRL (der) for ca_id, under ledger_locked(). */
 int
 ledger_crl(struct ledger *l, uint32_t ca_id, const uint8_t *der,
     size_t derlen)
 {
 	struct ledger_event	 ev;
 
+	if (ledger_in_lock(l, "CRL") == -1)
+		return -1;
 	if (!der_is(der, derlen, ASN1_ITEM_rptr(X509_CRL)))
 		return ledger_seterr(l, "CRL: not DER");
 	event_init(&ev, ca_id, EV_CRL, NULL);
 	ev.ev_der = der;
 	ev.ev_derlen = derlen;
-	return event_write(l, &ev);
+	return event_append(l, &ev);
 }
 
 /* Reserves serial: refused if the ledger has seen it in any form. */

@@ -62,6 +62,15 @@ static const char *const migrations[] = {
 	" UNIQUE (ca_id, txid)) STRICT;"
 	"CREATE INDEX pending_state ON pending (state);"
 	"PRAGMA user_version = 2;",
+	/* 2 -> 3: pre-signed OCSP responses, a cache outside the chain. */
+	"CREATE TABLE ocsp_responses ("
+	" ca_id INTEGER NOT NULL, serial TEXT NOT NULL, md INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, this_update INTEGER NOT NULL,"
+	" next_update INTEGER NOT NULL, wanted INTEGER NOT NULL DEFAULT 0,"
+	" der BLOB NOT NULL, PRIMARY KEY (ca_id, serial, md)) STRICT;"
+	"CREATE INDEX ocsp_seq ON ocsp_responses (seq);"
+	"CREATE INDEX ocsp_due ON ocsp_responses (ca_id, wanted, next_update);"
+	"PRAGMA user_version = 3;",
 };
 #define LEDGER_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -224,6 +233,29 @@ ledger_end(struct ledger *l, int rc)
 		return 0;
 	ledger_rollback(l);
 	return rc == 0 ? -1 : rc;
+}
+
+/*
+ * Runs fn under the write lock and commits what it wrote if it returns 0:
+ * whoever signs from the ledger's state (CRLs, OCSP responses) reads it
+ * and stores the result in one step, so that a revocation committed by
+ * another worker cannot fall between the two.
+ */
+int
+ledger_locked(struct ledger *l, int (*fn)(void *), void *arg)
+{
+	if (ledger_begin(l) == -1)
+		return -1;
+	return ledger_end(l, fn(arg));
+}
+
+/* Writers that only make sense under ledger_locked() check with this. */
+int
+ledger_in_lock(struct ledger *l, const char *what)
+{
+	if (sqlite3_get_autocommit(l->l_db))
+		return ledger_seterr(l, "%s outside ledger_locked", what);
+	return 0;
 }
 
 /* Ends a failed transaction, keeping the message of the first failure. */

@@ -122,9 +122,46 @@ int	ledger_release(struct ledger *, uint32_t ca_id, const char *serial);
 int	ledger_abandon(struct ledger *, uint32_t ca_id, const char *serial);
 /* Appends abandoned for each signing without issued whose owner is dead. */
 int	ledger_abandon_orphans(struct ledger *, int (*alive)(const char *));
-/* Records a CRL the CA signed. */
+/*
+ * Runs fn under the write lock; commits if it returns 0, else rolls back
+ * and returns its value.  The CRL and OCSP writers below run inside it.
+ */
+int	ledger_locked(struct ledger *, int (*fn)(void *), void *arg);
+/* Records a CRL the CA signed (under ledger_locked). */
 int	ledger_crl(struct ledger *, uint32_t ca_id, const uint8_t *der,
 	    size_t derlen);
+
+/*
+ * ocspstore.c: pre-signed OCSP responses, one per (serial, CertID digest),
+ * each with a sequence number that grows with every write so frontends
+ * pull what changed.  A cache, not a record: outside the hash chain.
+ */
+struct ledger_ocsp {
+	const char	*lo_serial;
+	int		 lo_md;		/* NID of the CertID's digest */
+	int64_t		 lo_seq;
+	int64_t		 lo_this_update;
+	int64_t		 lo_next_update;
+	const uint8_t	*lo_der;
+	size_t		 lo_derlen;
+};
+/* Stores (replaces) a row under ledger_locked; sets its lo_seq. */
+int	ledger_ocsp_put(struct ledger *, uint32_t ca_id, struct ledger_ocsp *);
+/* Rows with seq > after in seq order; cb as for ledger_cert_list. */
+int	ledger_ocsp_since(struct ledger *, uint32_t ca_id, int64_t after,
+	    int max, int (*cb)(void *, const struct ledger_ocsp *), void *);
+/* Marks rows a relying party asked for while they were due. */
+int	ledger_ocsp_want(struct ledger *, uint32_t ca_id,
+	    const struct ledger_ocsp *keys, size_t n);
+/*
+ * Keys (serial, md; no DER) to sign ahead of expiry: rows past half their
+ * lifetime whose certificate has not expired, wanted first, then the
+ * soonest to expire; then unexpired certificates without a row for md.
+ */
+int	ledger_ocsp_due(struct ledger *, uint32_t ca_id, int md, int64_t now,
+	    int max, int (*cb)(void *, const struct ledger_ocsp *), void *);
+/* Deletes the rows of certificates expired before `before'. */
+int	ledger_ocsp_prune(struct ledger *, uint32_t ca_id, int64_t before);
 
 /* query.c */
 int	ledger_ca_cert(struct ledger *, uint32_t ca_id, const char *role,
@@ -143,6 +180,10 @@ int	ledger_cert_list(struct ledger *, const char *status, int64_t after,
 	    int max, int (*cb)(void *, const struct ledger_cert *), void *arg);
 void	ledger_cert_free(struct ledger_cert *);
 int	ledger_counts(struct ledger *, struct ledger_counts *);
+/* The newest CRL of ca_id: its event id, and its DER unless der is NULL;
+ * 1 if there is none. */
+int	ledger_crl_latest(struct ledger *, uint32_t ca_id, int64_t *event_id,
+	    uint8_t **der, size_t *derlen);
 
 /* pending.c: SCEP requests in manual mode, waiting for a decision. */
 #define PD_PENDING	"pending"

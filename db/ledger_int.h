@@ -86,6 +86,7 @@ int	 ledger_exec(struct ledger *, const char *);
 int	 ledger_begin(struct ledger *);
 int	 ledger_end(struct ledger *, int);
 void	 ledger_rollback(struct ledger *);
+int	 ledger_in_lock(struct ledger *, const char *);
 int	 ledger_bind_text(sqlite3_stmt *, int, const char *);
 int	 ledger_col_blob(sqlite3_stmt *, int, uint8_t **, size_t *);
 int	 ledger_col_text(sqlite3_stmt *, int, char **);

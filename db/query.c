@@ -258,3 +258,32 @@ ledger_counts(struct ledger *l, struct ledger_counts *lt)
 	lt->lt_checkpoint_event = (uint64_t)v[5];
 	return 0;
 }
+
+int
+ledger_crl_latest(struct ledger *l, uint32_t ca_id, int64_t *event_id,
+    uint8_t **der, size_t *derlen)
+{
+	const struct ledger_arg	 a[] = { LA_TEXT(EV_CRL), LA_INT(ca_id) };
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	*event_id = 0;
+	if (der != NULL) {
+		*der = NULL;
+		*derlen = 0;
+	}
+	rc = ledger_row(l, "CRL", der == NULL ? "SELECT id FROM events"
+	    " WHERE kind = ?1 AND ca_id = ?2 ORDER BY id DESC LIMIT 1" :
+	    "SELECT id, der FROM events WHERE kind = ?1 AND ca_id = ?2"
+	    " ORDER BY id DESC LIMIT 1", a, nitems(a), &st);
+	if (rc == 0 && der != NULL &&
+	    sqlite3_column_type(st, 1) != SQLITE_BLOB)
+		rc = ledger_seterr(l, "CRL event without DER");
+	if (rc == 0) {
+		*event_id = sqlite3_column_int64(st, 0);
+		if (der != NULL && ledger_col_blob(st, 1, der, derlen) == -1)
+			rc = ledger_seterr(l, "out of memory");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

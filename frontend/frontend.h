@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf;
 struct event_base;
@@ -46,8 +47,42 @@ void	http_free(void);
 void	http_reply(struct evhttp_request *, int code, const char *type,
 	    const void *body, size_t len);
 void	http_text(struct evhttp_request *, int code, const char *text);
+/*
+ * A response valid from this_update to next_update (RFC 5019 6.2):
+ * Last-Modified, Expires, ETag and Cache-Control max-age; 304 when the
+ * client's If-None-Match is etag.
+ */
+void	http_cached(struct evhttp_request *, const char *type,
+	    const void *body, size_t len, time_t this_update,
+	    time_t next_update, const char *etag);
 int	http_hold(struct evhttp_request *);
 void	http_ask_signer(struct evhttp_request *, uint16_t type, peer_cb *);
+
+/* crl_http.c */
+void	crl_http_init(const struct conf *);
+int	crl_http_route(struct evhttp_request *, const char *path);
+uint64_t crl_http_number(void);
+void	crl_http_set(uint64_t number, time_t this_update, time_t next_update,
+	    const uint8_t *der, size_t len);
+void	crl_http_free(void);
+
+/* ocsp_http.c */
+void	ocsp_http_init(const struct conf *);
+int	ocsp_http_route(struct evhttp_request *, const char *path);
+
+/* ocsp_client.c: the signer's side of OCSP and CRL; the cache's feed. */
+struct ocsp_issuer;
+struct ocsp_request;
+/* A live answer: r 0 with the response (seq > 0 if it is the stored
+ * nonce-free one), 1 if the signer does not serve the issuer, -1 if it
+ * could not answer. */
+typedef void	ocsp_live_cb(void *arg, int r, const uint8_t *der, size_t len,
+		    uint64_t seq, time_t this_update, time_t next_update);
+int	ocsp_client_init(struct event_base *);
+void	ocsp_client_free(void);
+const struct ocsp_issuer *ocsp_client_issuer(void);
+void	ocsp_client_live(const struct ocsp_request *, ocsp_live_cb *,
+	    void *arg);
 
 /* scep_http.c */
 int	scep_http_init(const struct conf *);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -60,6 +61,43 @@ http_text(struct evhttp_request *req, int code, const char *text)
 
 	http_reply(req, code, "text/plain", line,
 	    n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
+}
+
+/* An IMF-fixdate (RFC 9110 5.6.7); the frontend runs in the C locale. */
+static void
+http_date(time_t t, char *out, size_t outsz)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void
+http_cached(struct evhttp_request *req, const char *type, const void *body,
+    size_t len, time_t this_update, time_t next_update, const char *etag)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*inm;
+	char			 buf[96];
+	time_t			 now = time(NULL);
+
+	http_date(this_update, buf, sizeof(buf));
+	evhttp_add_header(out, "Last-Modified", buf);
+	http_date(next_update, buf, sizeof(buf));
+	evhttp_add_header(out, "Expires", buf);
+	snprintf(buf, sizeof(buf), "max-age=%lld, public, no-transform, "
+	    "must-revalidate", (long long)(next_update > now ?
+	    next_update - now : 0));
+	evhttp_add_header(out, "Cache-Control", buf);
+	evhttp_add_header(out, "ETag", etag);
+	inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "If-None-Match");
+	if (inm != NULL && strcmp(inm, etag) == 0) {
+		conns_reply(req);
+		evhttp_send_reply(req, 304, NULL, NULL);
+	} else
+		http_reply(req, 200, type, body, len);
 }
 
 /*
@@ -125,7 +163,9 @@ route(struct evhttp_request *req, void *arg)
 			http_ask_signer(req, IPC_REQ_CACERT, ca_answer);
 		return;
 	}
-	if (path != NULL && scep_http_route(req, path))
+	/* The OCSP path may be "/": it comes last. */
+	if (path != NULL && (crl_http_route(req, path) ||
+	    scep_http_route(req, path) || ocsp_http_route(req, path)))
 		return;
 	http_text(req, 404, "no such resource");
 }
@@ -135,8 +175,10 @@ http_init(struct event_base *base, const struct conf *cf, int fd)
 {
 	conf = cf;
 	snprintf(ca_path, sizeof(ca_path), "/ca/%s.crt", cf->cf_ca_name);
-	if (scep_http_init(cf) == -1)
+	if (scep_http_init(cf) == -1 || ocsp_client_init(base) == -1)
 		return -1;
+	crl_http_init(cf);
+	ocsp_http_init(cf);
 	if ((http = evhttp_new(base)) == NULL ||
 	    conns_init(base, http, fd, cf) == -1)
 		return -1;

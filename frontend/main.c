@@ -49,6 +49,7 @@ int
 main(int argc, char *argv[])
 {
 	struct conf		 cf;
+	struct event_config	*ecf;
 	struct event		*term;
 	uid_t			 uid;
 	gid_t			 gid;
@@ -64,8 +65,16 @@ main(int argc, char *argv[])
 	peers_collect(cf.cf_ca_id);
 	signal(SIGPIPE, SIG_IGN);
 	tzset();
+	/* evhttp turns write interest on and off for every response: let
+	 * epoll coalesce those changes (a third of the system calls). */
+	if ((ecf = event_config_new()) == NULL ||
+	    event_config_set_flag(ecf,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1)
+		fatalx("event_config");
+	base = event_base_new_with_config(ecf);
+	event_config_free(ecf);
 	if (privdrop_lookup(cf.cf_user_frontend, &uid, &gid) == -1 ||
-	    (base = event_base_new()) == NULL)
+	    base == NULL)
 		return 1;
 	peers_start(base);
 	if (http_init(base, &cf, FRONT_FD_HTTP) == -1)
@@ -84,6 +93,8 @@ main(int argc, char *argv[])
 	/* Calls still out fail first, while their clients can be answered. */
 	peers_free();
 	http_free();
+	ocsp_client_free();
+	crl_http_free();
 	event_free(term);
 	event_base_free(base);
 	conf_free(&cf);

@@ -185,7 +185,7 @@ pkiop_log(const struct pkiop *po)
 	    r->sr_reason : "refused") : "");
 }
 
-/* The signer builds and signs the CertRep; we only pass typed fields. */
+/* IPC callback: the CertRep the signer built, for the client. */
 static void
 certrep_done(void *arg, struct ipc_msg *a)
 {
@@ -193,7 +193,8 @@ certrep_done(void *arg, struct ipc_msg *a)
 	const uint8_t	*der;
 	size_t		 len;
 
-	if (answer_der(a, IPC_ANS_CERTREP, &der, &len) == 0) {
+	if (answer_der(a, IPC_ANS_CERTREP, &der, &len) == 0 ||
+	    answer_der(a, IPC_ANS_CRLREP, &der, &len) == 0) {
 		http_reply(po->po_req, 200, "application/x-pki-message", der,
 		    len);
 		pkiop_free(po);
@@ -204,26 +205,34 @@ certrep_done(void *arg, struct ipc_msg *a)
 	pkiop_text(po, 503, "try again later");
 }
 
+/*
+ * The signer builds and signs the CertRep; we only pass typed fields.  A
+ * GetCRL that succeeded gets the signer's CRL (IPC_REQ_CRLREP).
+ */
 static void
 ask_certrep(struct pkiop *po)
 {
 	const struct scep_req	*r = &po->po_r;
 	struct ipc_msg		 q;
 	uint8_t			*cert = NULL;
-	int			 clen, st = po->po_status;
+	int			 clen, st = po->po_status, crl;
 
 	pkiop_log(po);
+	crl = r->sr_type == SCEP_MT_GETCRL && st == SCEP_SUCCESS;
 	clen = i2d_X509(r->sr_signer, &cert);
-	ipc_msg_init(&q, IPC_REQ_CERTREP, 0, 0);
+	ipc_msg_init(&q, crl ? IPC_REQ_CRLREP : IPC_REQ_CERTREP, 0, 0);
 	ipc_put_str(&q, r->sr_txid);
 	ipc_put_bytes(&q, r->sr_nonce, r->sr_noncelen);
 	ipc_put_bytes(&q, cert, clen > 0 ? (size_t)clen : 0);
 	ipc_put_u32(&q, (uint32_t)r->sr_cipher);
 	ipc_put_u32(&q, (uint32_t)r->sr_digest);
-	ipc_put_u32(&q, (uint32_t)st);
-	ipc_put_u32(&q, st == SCEP_FAILURE ? (uint32_t)po->po_fail : 0);
-	ipc_put_str(&q, st == SCEP_SUCCESS ? po->po_serial : "");
-	ipc_put_u32(&q, (uint32_t)r->sr_type);
+	if (!crl) {
+		ipc_put_u32(&q, (uint32_t)st);
+		ipc_put_u32(&q, st == SCEP_FAILURE ? (uint32_t)po->po_fail :
+		    0);
+		ipc_put_str(&q, st == SCEP_SUCCESS ? po->po_serial : "");
+		ipc_put_u32(&q, (uint32_t)r->sr_type);
+	}
 	OPENSSL_free(cert);
 	if (signer_send(&q, certrep_done, po) == -1)
 		certrep_done(po, NULL);

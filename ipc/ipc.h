@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	3
+#define IPC_VERSION	5
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
@@ -95,7 +95,41 @@ enum ipc_type {
 	IPC_ANS_APPROVE = 135,		/* cert record */
 	IPC_REQ_DENY = 136,		/* u64 id */
 	IPC_ANS_DENY = 137,		/* (empty) */
+	/* OCSP and CRL: frontend (admin for CRL and export) <-> signer */
+	IPC_REQ_OCSP = 140,		/* u32 n (1..OCSP_IDS_MAX), n x (u32
+					   digest NID, bytes issuerNameHash,
+					   bytes issuerKeyHash, str serial),
+					   bytes nonce extnValue ("": none) */
+	IPC_ANS_OCSP = 141,		/* bytes OCSPResponse DER, u64
+					   thisUpdate, u64 nextUpdate (0 and
+					   0 for an unsigned error status) */
+	IPC_REQ_OCSP_PULL = 142,	/* u64 after (sequence number), u32 n
+					   (0..OCSP_WANT_MAX), n x (u32 digest
+					   NID, str serial) asked while due */
+	IPC_ANS_OCSP_PULL = 143,	/* u64 last sequence number, u32 more,
+					   u32 n, n x ocsp row (below) */
+	IPC_REQ_CRL = 144,		/* u64 CRL number held (0: none) */
+	IPC_ANS_CRL = 145,		/* u64 number, u64 thisUpdate, u64
+					   nextUpdate, bytes CRL DER ("" if
+					   the held number is current) */
+	IPC_REQ_CRLREP = 146,		/* str txid, bytes recipient nonce,
+					   bytes requester certificate DER,
+					   u32 cipher NID, u32 digest NID:
+					   CertRep SUCCESS with the CRL */
+	IPC_ANS_CRLREP = 147,		/* bytes CertRep DER */
 };
+
+/*
+ * OCSP limits.  A pre-signed row in IPC_ANS_OCSP_PULL is u32 digest NID,
+ * str serial, u64 sequence number, u64 thisUpdate, u64 nextUpdate, bytes
+ * OCSPResponse DER.
+ */
+#define OCSP_IDS_MAX		32	/* CertIDs in one request */
+#define OCSP_HASH_MAX		64	/* issuerNameHash, issuerKeyHash */
+#define OCSP_NONCE_MAX		128	/* RFC 9654 */
+#define OCSP_NONCE_RAW_MAX	(OCSP_NONCE_MAX + 3)	/* with its tag */
+#define OCSP_WANT_MAX		1024	/* keys asked for in one pull */
+#define OCSP_RESP_MAX		(32 * 1024)	/* one response DER */
 
 
 /* IPC_REQ_ISSUE flags. */
@@ -128,7 +162,8 @@ enum ipc_err {
 	IPC_ERR_INTERNAL = 1,
 	IPC_ERR_MALFORMED,		/* message did not decode */
 	IPC_ERR_DENIED,			/* peer may not send this */
-	IPC_ERR_POLICY,			/* issuance policy refused it */
+	IPC_ERR_POLICY,			/* policy refused it (issuance, OCSP
+					   for another issuer) */
 	IPC_ERR_CSR,			/* CSR unparsable or bad signature */
 	IPC_ERR_PROFILE,		/* no such profile */
 	IPC_ERR_NOTFOUND,
@@ -200,6 +235,17 @@ struct ipc_cert {
 	size_t		 c_derlen;
 };
 
+/* A pre-signed OCSP response, as a row of IPC_ANS_OCSP_PULL. */
+struct ipc_ocsp_row {
+	uint32_t	 or_md;		/* CertID digest NID */
+	char		 or_serial[41];
+	uint64_t	 or_seq;
+	uint64_t	 or_this_update;
+	uint64_t	 or_next_update;
+	const uint8_t	*or_der;	/* points into the message body */
+	size_t		 or_derlen;
+};
+
 /* msg.c */
 void	ipc_msg_init(struct ipc_msg *, uint16_t type, uint32_t reqid,
 	    uint32_t ca_id);
@@ -218,6 +264,8 @@ void	ipc_get_str(struct ipc_msg *, char *, size_t bufsz);
 int	ipc_get_end(struct ipc_msg *);
 void	ipc_put_cert(struct ipc_msg *, const struct ipc_cert *);
 void	ipc_get_cert(struct ipc_msg *, struct ipc_cert *);
+void	ipc_put_ocsp_row(struct ipc_msg *, const struct ipc_ocsp_row *);
+void	ipc_get_ocsp_row(struct ipc_msg *, struct ipc_ocsp_row *);
 void	ipc_error(struct ipc_msg *ans, const struct ipc_msg *req,
 	    uint32_t code, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));

@@ -227,6 +227,28 @@ ipc_get_cert(struct ipc_msg *m, struct ipc_cert *c)
 	ipc_get_bytes(m, &c->c_der, &c->c_derlen, IPC_CERT_MAX);
 }
 
+void
+ipc_put_ocsp_row(struct ipc_msg *m, const struct ipc_ocsp_row *o)
+{
+	ipc_put_u32(m, o->or_md);
+	ipc_put_str(m, o->or_serial);
+	ipc_put_u64(m, o->or_seq);
+	ipc_put_u64(m, o->or_this_update);
+	ipc_put_u64(m, o->or_next_update);
+	ipc_put_bytes(m, o->or_der, o->or_derlen);
+}
+
+void
+ipc_get_ocsp_row(struct ipc_msg *m, struct ipc_ocsp_row *o)
+{
+	ipc_get_u32(m, &o->or_md);
+	ipc_get_str(m, o->or_serial, sizeof(o->or_serial));
+	ipc_get_u64(m, &o->or_seq);
+	ipc_get_u64(m, &o->or_this_update);
+	ipc_get_u64(m, &o->or_next_update);
+	ipc_get_bytes(m, &o->or_der, &o->or_derlen, OCSP_RESP_MAX);
+}
+
 /* Turns ans into an IPC_ANS_ERROR for req with a one-line message. */
 void
 ipc_error(struct ipc_msg *ans, const struct ipc_msg *req, uint32_t code,
@@ -288,6 +310,14 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_DENY:	return "ANS_DENY";
 	case IPC_REQ_DECIDE:	return "REQ_DECIDE";
 	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
+	case IPC_REQ_OCSP:	return "REQ_OCSP";
+	case IPC_ANS_OCSP:	return "ANS_OCSP";
+	case IPC_REQ_OCSP_PULL:	return "REQ_OCSP_PULL";
+	case IPC_ANS_OCSP_PULL:	return "ANS_OCSP_PULL";
+	case IPC_REQ_CRL:	return "REQ_CRL";
+	case IPC_ANS_CRL:	return "ANS_CRL";
+	case IPC_REQ_CRLREP:	return "REQ_CRLREP";
+	case IPC_ANS_CRLREP:	return "ANS_CRLREP";
 	default:		return "unknown";
 	}
 }

@@ -36,6 +36,8 @@ static int	poll_tx(struct validator *, struct decide_req *,
 		    struct decision *);
 static int	get_cert(struct validator *, struct decide_req *,
 		    struct decision *);
+static int	get_crl(struct validator *, struct decide_req *,
+		    struct decision *);
 static int	request(struct validator *, struct decide_req *, int,
 		    struct decision *);
 static int	decide(struct validator *, struct decide_req *,
@@ -340,6 +342,18 @@ get_cert(struct validator *vd, struct decide_req *dr, struct decision *dc)
 	return tx_decision(dc, IPC_TX_ISSUED, dr->dr_serial);
 }
 
+/* GetCRL (RFC 8894 3.3.4): the CRL is public; the signer sends our newest. */
+static int
+get_crl(struct validator *vd, struct decide_req *dr, struct decision *dc)
+{
+	if (dr->dr_issuer == NULL || X509_NAME_cmp(dr->dr_issuer,
+	    X509_get_subject_name(vd->vd_ca_cert)) != 0)
+		return deny(dc, "GetCRL for another issuer");
+	dc->dc_status = SCEP_SUCCESS;
+	snprintf(dc->dc_reason, sizeof(dc->dc_reason), "GetCRL");
+	return 0;
+}
+
 /*
  * A PKCSReq or RenewalReq: the endpoint's mode decides whether it goes
  * to the signer under the endpoint's profile rule, now or after approval.
@@ -385,6 +399,8 @@ decide(struct validator *vd, struct decide_req *dr, struct decision *dc)
 		return poll_tx(vd, dr, dc);
 	case SCEP_MT_GETCERT:
 		return get_cert(vd, dr, dc);
+	case SCEP_MT_GETCRL:
+		return get_crl(vd, dr, dc);
 	default:
 		return deny(dc, "messageType %u not served", dr->dr_type);
 	}

@@ -75,7 +75,7 @@ check "CertPoll for an issued transaction answers its certificate" answer "^0 0 
 decide dev1 0 20 TX-UNKNOWN "$T/dev1.self"
 check "CertPoll for an unknown transaction gets badCertId" answer "^2 4 - no such transaction$"
 decide dev1 0 22 TX9 "$T/dev1.self"
-check "GetCRL is not served (yet)" answer "^2 2 - messageType 22 not served$"
+check "GetCRL naming no issuer of ours is refused" answer "^2 2 - GetCRL for another issuer$"
 decide dev1 1 19 TX5 "$T/dev1.self"
 check "the NDES path is off by default" answer "^2 2 - endpoint disabled$"
 

@@ -53,16 +53,20 @@ as_signer() {
 
 sql() { as_signer sqlite3 "$LEDGER" "$@"; }
 
-# wait_for CMD...: polls a condition, at most 10 s.
-wait_for() {
+# wait_within N CMD...: polls a condition every 0.1 s, at most N times.
+wait_within() {
+	n=$1; shift
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt "$n" ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
 }
+
+# wait_for CMD...: polls a condition, at most 10 s.
+wait_for() { wait_within 100 "$@"; }
 
 make_ca() {
 	"$B/keywardctl" sample-config --state-dir "$STATE" \

@@ -183,6 +183,9 @@ test_example_loads(void **state)
 	assert_non_null(pr = conf_profile(&cf, "device"));
 	assert_non_null(conf_profile(&cf, "user"));
 	assert_int_equal(pr->pr_ext_key_usage, EKU_CLIENT_AUTH);
+	assert_string_equal(cf.cf_ocsp_path, "/ocsp");
+	assert_int_equal(cf.cf_ocsp_renew_days, 10);
+	assert_true(cf.cf_crl_validity > cf.cf_crl_update);
 	conf_free(&cf);
 }
 
@@ -336,6 +339,20 @@ static const struct bad_case bad_cases[] = {
 	{ "bad assertion alg", MINIMAL "[intune]\nassertion_alg = HS256\n", 6,
 	    "[intune] assertion_alg: unknown value \"HS256\" (expected PS256 "
 	    "or RS256)" },
+	{ "OCSP path without /", MINIMAL "[ocsp]\npath = ocsp\n", 6,
+	    "[ocsp] path: bad path \"ocsp\"" },
+	{ "OCSP path with a query", MINIMAL "[ocsp]\npath = /ocsp?x\n", 6,
+	    "[ocsp] path: bad path" },
+	{ "OCSP path ending in /", MINIMAL "[ocsp]\npath = /ocsp/\n", 6,
+	    "[ocsp] path: bad path" },
+	{ "renewal margin over the lifetime", MINIMAL
+	    "ocsp_validity_days = 7\nocsp_renew_days = 7\n", 6,
+	    "[ca] ocsp_renew_days: 7 is not below [ca] ocsp_validity_days 7" },
+	{ "CRL validity not above its interval", MINIMAL
+	    "[crl]\nupdate_seconds = 600\nvalidity_seconds = 600\n", 7,
+	    "[crl] validity_seconds: 600 is not above [crl] update_seconds" },
+	{ "presign rate out of range", MINIMAL "[ocsp]\npresign_rate = -1\n",
+	    6, "[ocsp] presign_rate: -1 is out of range" },
 };
 
 /* Each bad file fails with one line: FILE:LINE: and the expected text. */

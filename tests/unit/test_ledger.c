@@ -330,10 +330,10 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 2);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'table' AND name IN ('events', 'certs',"
-	    " 'checkpoints', 'pending')"), 4);
+	    " 'checkpoints', 'pending', 'ocsp_responses')"), 5);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'index' AND name = 'certs_txid'"), 1);
 	assert_int_equal(db_int(f->f_path, "SELECT journal_mode = 'wal'"
@@ -358,13 +358,13 @@ test_open_refuses_newer_schema(void **state)
 
 	ledger_close(f->f_l);
 	f->f_l = NULL;
-	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 3"),
+	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 4"),
 	    SQLITE_OK);
 	assert_int_equal(ledger_open(f->f_path, 0, &l), -1);
 	assert_null(l);
 	assert_non_null(strstr(ledger_errmsg(NULL), "newer"));
 	assert_int_equal(ledger_open(f->f_path, 1, &l), -1);
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
 }
 
 static void
@@ -1037,6 +1037,159 @@ test_pending_queue(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* What a ledger_locked() callback stores: rows or one CRL. */
+struct locked {
+	struct ledger		*lk_l;
+	struct ledger_ocsp	 lk_rows[2];
+	size_t			 lk_n;
+	const uint8_t		*lk_crl;
+	size_t			 lk_crllen;
+};
+
+static int
+store_locked(void *arg)
+{
+	struct locked	*lk = arg;
+	size_t		 i;
+
+	for (i = 0; i < lk->lk_n; i++)
+		if (ledger_ocsp_put(lk->lk_l, 1, &lk->lk_rows[i]) == -1)
+			return -1;
+	if (lk->lk_crl != NULL)
+		return ledger_crl(lk->lk_l, 1, lk->lk_crl, lk->lk_crllen);
+	return 0;
+}
+
+static void
+row(struct ledger_ocsp *o, const char *serial, int md, int64_t t0)
+{
+	memset(o, 0, sizeof(*o));
+	o->lo_serial = serial;
+	o->lo_md = md;
+	o->lo_this_update = t0;
+	o->lo_next_update = t0 + 100;
+	o->lo_der = (const uint8_t *)serial;
+	o->lo_derlen = strlen(serial);
+}
+
+struct keylist {
+	char	 kl_serial[4][32];
+	int	 kl_md[4];
+	int64_t	 kl_seq[4];
+	int	 kl_n;
+};
+
+static int
+key_add(void *arg, const struct ledger_ocsp *o)
+{
+	struct keylist	*kl = arg;
+
+	if (kl->kl_n == 4)
+		return -1;
+	snprintf(kl->kl_serial[kl->kl_n], 32, "%s", o->lo_serial);
+	kl->kl_md[kl->kl_n] = o->lo_md;
+	kl->kl_seq[kl->kl_n++] = o->lo_seq;
+	return 0;
+}
+
+/* Rows take increasing sequence numbers, the pull follows them, the
+ * refresh list puts what was asked for first, prune drops the expired. */
+static void
+test_ocsp_store(void **state)
+{
+	struct fixture	*f = *state;
+	struct locked	 lk;
+	struct keylist	 kl;
+	char		 err[256];
+
+	install_ca(f->f_l);
+	assert_int_equal(issue(f->f_l, SER_A, "tx-a", 0), 0);
+	assert_int_equal(issue(f->f_l, SER_B, "tx-b", 0), 0);
+	memset(&lk, 0, sizeof(lk));
+	lk.lk_l = f->f_l;
+	row(&lk.lk_rows[0], SER_A, NID_sha1, NB);
+	row(&lk.lk_rows[1], SER_B, NID_sha1, NB);
+	assert_int_equal(ledger_ocsp_put(f->f_l, 1, &lk.lk_rows[0]), -1);
+	lk.lk_n = 2;
+	assert_int_equal(ledger_locked(f->f_l, store_locked, &lk), 0);
+	assert_int_equal(lk.lk_rows[1].lo_seq, 2);
+	memset(&kl, 0, sizeof(kl));
+	assert_int_equal(ledger_ocsp_since(f->f_l, 1, 0, 10, key_add, &kl), 0);
+	assert_int_equal(kl.kl_n, 2);
+	assert_string_equal(kl.kl_serial[1], SER_B);
+	lk.lk_n = 1;
+	assert_int_equal(ledger_locked(f->f_l, store_locked, &lk), 0);
+	memset(&kl, 0, sizeof(kl));
+	assert_int_equal(ledger_ocsp_since(f->f_l, 1, 2, 10, key_add, &kl), 0);
+	assert_int_equal(kl.kl_n, 1);
+	assert_int_equal(kl.kl_seq[0], 3);
+	/* Nothing due yet for SHA-1; both lack a SHA-256 row. */
+	memset(&kl, 0, sizeof(kl));
+	assert_int_equal(ledger_ocsp_due(f->f_l, 1, NID_sha1, NB + 10, 4,
+	    key_add, &kl), 0);
+	assert_int_equal(kl.kl_n, 0);
+	assert_int_equal(ledger_ocsp_due(f->f_l, 1, NID_sha256, NB + 10, 4,
+	    key_add, &kl), 0);
+	assert_int_equal(kl.kl_n, 2);
+	assert_int_equal(kl.kl_md[0], NID_sha256);
+	/* Past half their life: the one a relying party asked for first. */
+	assert_int_equal(ledger_ocsp_want(f->f_l, 1, &lk.lk_rows[1], 1), 0);
+	memset(&kl, 0, sizeof(kl));
+	assert_int_equal(ledger_ocsp_due(f->f_l, 1, NID_sha1, NB + 60, 4,
+	    key_add, &kl), 0);
+	assert_int_equal(kl.kl_n, 2);
+	assert_string_equal(kl.kl_serial[0], SER_B);
+	assert_int_equal(ledger_ocsp_prune(f->f_l, 1, NB + 86400 + 1), 0);
+	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM"
+	    " ocsp_responses"), 0);
+	/* The cache is no part of the record. */
+	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 0);
+}
+
+/* A CRL is an event like the others, recorded under the lock only. */
+static void
+test_crl_events(void **state)
+{
+	struct fixture	*f = *state;
+	struct locked	 lk;
+	X509_CRL	*crl;
+	ASN1_TIME	*t;
+	uint8_t		*der = NULL, *got = NULL;
+	size_t		 gotlen;
+	int64_t		 id;
+	int		 len;
+	char		 err[256];
+
+	install_ca(f->f_l);
+	assert_int_equal(ledger_crl_latest(f->f_l, 1, &id, NULL, NULL), 1);
+	assert_non_null(crl = X509_CRL_new());
+	assert_int_equal(X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(keys.k_cacert)), 1);
+	assert_non_null(t = ASN1_TIME_set(NULL, NB));
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
+	ASN1_TIME_free(t);
+	assert_true(X509_CRL_sign(crl, keys.k_ca, EVP_sha256()) > 0);
+	assert_true((len = i2d_X509_CRL(crl, &der)) > 0);
+	X509_CRL_free(crl);
+	assert_int_equal(ledger_crl(f->f_l, 1, der, (size_t)len), -1);
+	memset(&lk, 0, sizeof(lk));
+	lk.lk_l = f->f_l;
+	lk.lk_crl = keys.k_cader;	/* a certificate, not a CRL */
+	lk.lk_crllen = keys.k_cadelen;
+	assert_int_equal(ledger_locked(f->f_l, store_locked, &lk), -1);
+	lk.lk_crl = der;
+	lk.lk_crllen = (size_t)len;
+	assert_int_equal(ledger_locked(f->f_l, store_locked, &lk), 0);
+	assert_int_equal(ledger_crl_latest(f->f_l, 1, &id, &got, &gotlen), 0);
+	assert_int_equal(id, 2);
+	assert_int_equal(gotlen, (size_t)len);
+	assert_memory_equal(got, der, gotlen);
+	assert_int_equal(ledger_crl_latest(f->f_l, 2, &id, NULL, NULL), 1);
+	assert_int_equal(ledger_verify(f->f_l, err, sizeof(err)), 0);
+	free(got);
+	OPENSSL_free(der);
+}
+
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1067,6 +1220,8 @@ main(void)
 		T(test_readonly_open),
 		T(test_signing_txid_once),
 		T(test_pending_queue),
+		T(test_ocsp_store),
+		T(test_crl_events),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
