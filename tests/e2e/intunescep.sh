@@ -11,6 +11,7 @@ command -v pki >/dev/null || { not_ok "strongswan-pki is installed"; finish; }
 make_pki || { not_ok "test PKI"; finish; }
 start_fakes || { not_ok "fake server starts"; cat "$T"/*.err; cleanup; finish; }
 FPORT=$(cat "$T/fake.port")
+export FPORT
 make_ca || { not_ok "CA created"; cleanup; finish; }
 [ "$(id -u)" = 0 ] && chown keyward-validator "$T/secret"
 cat >>"$CONF" <<CONF
@@ -80,8 +81,27 @@ check "it verifies" openssl verify -CAfile "$T/chain.pem" "$T/dev4.pem"
 check "a CertPoll was answered PENDING while it was withheld" \
     grep -q "messageType 20): PENDING, waiting for Intune" "$T/keyward.log"
 
+# The same enrolment with a certificate assertion (key in a file only the
+# validator reads), through the CONNECT proxy with Basic credentials.
+stop_keyward
+PPORT=$(cat "$T/proxy.port")
+[ "$(id -u)" = 0 ] && chown keyward-validator "$T/app.key" "$T/proxy.cred"
+sed -i "s|^secret_file = .*|auth = certificate\\
+certificate_file = $T/app.pem\\
+key_file = $T/app.key\\
+proxy = http://127.0.0.1:$PPORT\\
+proxy_credentials_file = $T/proxy.cred|" "$CONF"
+start_keyward || not_ok "appliance restarts with certificate auth and the proxy"
+: >"$FLOG"
+: >"$PLOG"
+check "certificate auth through the proxy: a request Intune accepts is issued" enrol dev5
+check "the token requests carried a PS256 assertion and no secret" \
+    flog 'all("client_secret" not in form(e) and json.loads(base64.urlsafe_b64decode(form(e)["client_assertion"].split(".")[0] + "=="))["alg"] == "PS256" for e in L if e["route"] == "token") and "token" in R and "successNotification" in R'
+check "every request went through the proxy with our Basic credentials" \
+    plog 'L and all(e["accepted"] and e["target"] == "127.0.0.1:" + env["FPORT"] for e in L)'
+
 check "no secret or token in the appliance's log" sh -c \
-    "! grep -qF -e '$SECRET' -e 'fk.' -e 'eyJ' '$T/keyward.log'"
+    "! grep -qF -e '$SECRET' -e '$PROXY_PASS' -e 'fk.' -e 'eyJ' '$T/keyward.log'"
 check "the appliance still serves" ctl status
 check "ledger verify passes" ctl ledger verify
 cleanup
