@@ -445,9 +445,7 @@ h_list(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 		ipc_msg_free(&lr.lr_msg);
 		return ledger_fail(sg, req, ans);
 	}
-	ipc_put_u32(ans, lr.lr_n);
-	ipc_put_raw(ans, lr.lr_msg.m_body, lr.lr_msg.m_len);
-	ipc_msg_free(&lr.lr_msg);
+	ipc_put_rows(ans, lr.lr_n, &lr.lr_msg);
 	return 0;
 }
 

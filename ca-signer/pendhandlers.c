@@ -207,9 +207,7 @@ h_pending(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 		    ledger_errmsg(sg->sg_ledger));
 		return 0;
 	}
-	ipc_put_u32(ans, pr.pr_n);
-	ipc_put_raw(ans, pr.pr_msg.m_body, pr.pr_msg.m_len);
-	ipc_msg_free(&pr.pr_msg);
+	ipc_put_rows(ans, pr.pr_n, &pr.pr_msg);
 	return 0;
 }
 

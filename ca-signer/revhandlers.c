@@ -208,9 +208,7 @@ h_ocsp_pull(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	}
 	ipc_put_u64(ans, (uint64_t)pr.pr_last);
 	ipc_put_u32(ans, pr.pr_more || pr.pr_n == PULL_ROWS_MAX);
-	ipc_put_u32(ans, pr.pr_n);
-	ipc_put_raw(ans, pr.pr_msg.m_body, pr.pr_msg.m_len);
-	ipc_msg_free(&pr.pr_msg);
+	ipc_put_rows(ans, pr.pr_n, &pr.pr_msg);
 	return 0;
 }
 

@@ -256,6 +256,8 @@ void	ipc_put_u64(struct ipc_msg *, uint64_t);
 void	ipc_put_bytes(struct ipc_msg *, const void *, size_t);
 void	ipc_put_str(struct ipc_msg *, const char *);
 void	ipc_put_raw(struct ipc_msg *, const void *, size_t);
+/* u32 n, then the rows encoded in rows (which is freed). */
+void	ipc_put_rows(struct ipc_msg *, uint32_t n, struct ipc_msg *rows);
 void	ipc_get_u32(struct ipc_msg *, uint32_t *);
 void	ipc_get_u64(struct ipc_msg *, uint64_t *);
 void	ipc_get_bytes(struct ipc_msg *, const uint8_t **, size_t *,

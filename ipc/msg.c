@@ -130,6 +130,14 @@ msg_take(struct ipc_msg *m, size_t n)
 }
 
 void
+ipc_put_rows(struct ipc_msg *m, uint32_t n, struct ipc_msg *rows)
+{
+	ipc_put_u32(m, n);
+	ipc_put_raw(m, rows->m_body, rows->m_len);
+	ipc_msg_free(rows);
+}
+
+void
 ipc_get_u32(struct ipc_msg *m, uint32_t *v)
 {
 	const uint8_t	*p;
