@@ -53,6 +53,7 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_PENDING,  PEER_ADMIN,			8, 8,		h_pending },
 	{ IPC_REQ_APPROVE,  PEER_ADMIN,			8, 8,		h_approve },
 	{ IPC_REQ_DENY,	    PEER_ADMIN,			8, 8,		h_deny },
+	{ IPC_REQ_DIRLIST,  PEER_VALIDATOR,		8, 8,		h_dirlist },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

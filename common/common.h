@@ -55,6 +55,9 @@ int	serial_of_asn1(const struct asn1_string_st *, char out[SERIAL_HEX_MAX]);
 
 /* reason.c: RFC 5280 CRLReason names and numbers. */
 #define REASON_MAX	10
+#define REASON_AFFILIATION	3	/* affiliationChanged */
+#define REASON_CESSATION	5	/* cessationOfOperation */
+#define REASON_HOLD		6	/* certificateHold */
 int		 reason_parse(const char *name);	/* -1 if unknown */
 const char	*reason_name(int reason);		/* NULL if invalid */
 

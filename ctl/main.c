@@ -32,6 +32,7 @@ static const struct command {
 	{ "status", ctl_status, "status" },
 	{ "ca-cert", ctl_ca_cert, "ca-cert" },
 	{ "ledger", ctl_ledger, "ledger verify|checkpoint" },
+	{ "sync", ctl_sync, "sync" },
 };
 
 static void

@@ -95,6 +95,29 @@ int	intune_notify_failure(struct intune *, const char *txid,
 	    const uint8_t *csr, size_t csrlen, uint32_t hresult,
 	    const char *desc, intune_cb *, void *);
 
+/* The directory objects a certificate can be bound to (spec section 10). */
+enum intune_dir_kind { IDIR_ENTRA, IDIR_INTUNE, IDIR_USER, IDIR__MAX };
+/* What Graph said of one; UNKNOWN (no authoritative answer) changes
+ * nothing. */
+enum intune_dir_state { IDIR_ENABLED, IDIR_DISABLED, IDIR_GONE,
+    IDIR_UNKNOWN };
+typedef void	intune_dir_cb(void *arg, enum intune_dir_state,
+		    const char *msg);
+/* One look-up in flight; the caller's storage until cb has run. */
+struct intune_dirq {
+	struct intune		*dq_in;
+	enum intune_dir_kind	 dq_kind;
+	char			 dq_url[512];
+	int			 dq_retried;	/* a 401 dropped the token */
+	intune_dir_cb		*dq_cb;
+	void			*dq_arg;
+};
+
+/* intune_directory.c: 0 if started (cb runs later, once), else -1.  id
+ * must be a GUID. */
+int	intune_dir_lookup(struct intune *, struct intune_dirq *,
+	    enum intune_dir_kind, const char *id, intune_dir_cb *, void *);
+
 /* Below: shared by the intune_*.c files only. */
 
 /* The two token audiences: Graph for discovery, Intune for the calls. */

@@ -10,7 +10,7 @@ import socket
 import struct
 import sys
 
-VERSION = 3  # IPC_VERSION in ipc/ipc.h
+VERSION = 4  # IPC_VERSION in ipc/ipc.h
 REQ_ISSUE, REQ_PING, REQ_REVOKE, REQ_LIST = 100, 10, 102, 112
 
 
