@@ -80,6 +80,16 @@ check "look-ups used the Entra device id, with accountEnabled selected" \
 check "the revocation, the hold and its release are in the event log" \
     is revoked,hold,unhold "SELECT group_concat(kind) FROM (SELECT kind FROM events WHERE kind IN ('revoked', 'hold', 'unhold') ORDER BY id)"
 
+EVIL=$top_srcdir/tests/e2e/evilpeer.py
+check "the signer keeps its directory list from admin peers" sh -c \
+    'test "$(python3 "$0" "$1" dirlist)" = closed' "$EVIL" "$STATE/run/admin.sock"
+check "the validator drops a sync request with a body" sh -c \
+    'test "$(python3 "$0" "$1" sync_trailing)" = closed' "$EVIL" "$STATE/run/validator-admin.sock"
+check "and takes no sync request on the frontend's socket" sh -c \
+    'test "$(python3 "$0" "$1" sync)" = closed' "$EVIL" "$STATE/run/validator.sock"
+check "the validator-admin socket is root's and the admin group's only" \
+    test "$(stat -c %a "$STATE/run/validator-admin.sock")" = 660
+
 # The schedule: a one-second interval holds a disabled device unasked.
 stop_keyward
 sed -i 's/^sync_interval = 0$/sync_interval = 1/' "$CONF"
