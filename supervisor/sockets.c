@@ -52,8 +52,9 @@ tcp_listen(const char *listen_on)
 }
 
 /* Socket files: service sockets root-only or the peer's user, admin
- * sockets (signer's, validator's) root plus the admin group.  Only the supervisor connects to
- * validator.sock, on behalf of the jailed frontend. */
+ * sockets (the signer's, the validator's) root plus the admin group.
+ * Only the supervisor connects to validator.sock, on behalf of the
+ * jailed frontend. */
 int
 sockets_open(const struct conf *cf, struct listeners *ls)
 {
