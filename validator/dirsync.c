@@ -3,8 +3,10 @@
  * live certificate bound to directory objects, Graph is asked whether
  * they still exist and are enabled: a deleted one revokes the
  * certificate, a disabled one holds it, and a hold is lifted once all
- * are enabled again.  Look-ups go one at a time, so a sync never floods
- * Graph; an object without an authoritative answer changes nothing.
+ * are enabled again.  Entra devices and users come from copies kept by
+ * delta queries, Intune devices from one GET each, one at a time so that
+ * a sync never floods Graph.  An object without an authoritative answer
+ * changes nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,8 @@ struct dirsync {
 	int			 ds_id;		/* in ds_certs[ds_cur] */
 	uint64_t		 ds_after;	/* rowid of the last row read */
 	struct intune_dirq	 ds_dq;
+	struct idelta		*ds_delta[IDIR__MAX];	/* NULL: no delta */
+	int			 ds_dk;		/* delta being updated */
 	uint32_t		 ds_counts[DS__MAX];
 	struct ipc_evreq	*ds_waiters[WAITERS_MAX];
 	size_t			 ds_nwaiters;
@@ -140,13 +144,11 @@ ds_decide(struct dirsync *ds, const struct dscert *c)
 		ds_change(ds, c, IPC_REQ_UNHOLD, 0, DS_RELEASED);
 }
 
-/* intune_dir_lookup callback: notes the answer, then goes on. */
+/* Records what was learnt of the current object, and moves on. */
 static void
-ds_looked(void *arg, enum intune_dir_state st, const char *msg)
+ds_note(struct dirsync *ds, enum intune_dir_state st, const char *msg)
 {
-	struct dirsync		*ds = arg;
-	struct dscert		*c = &ds->ds_certs[ds->ds_cur];
-	const struct timeval	 now = { 0, 0 };
+	struct dscert	*c = &ds->ds_certs[ds->ds_cur];
 
 	c->dc_st[ds->ds_id] = st;
 	if (st != IDIR_ENABLED)
@@ -154,6 +156,16 @@ ds_looked(void *arg, enum intune_dir_state st, const char *msg)
 		    c->dc_ids[ds->ds_id].di_id, st == IDIR_GONE ? "deleted" :
 		    st == IDIR_DISABLED ? "disabled" : "no answer", msg);
 	ds->ds_id++;
+}
+
+/* intune_device_lookup callback: notes the answer, then goes on. */
+static void
+ds_looked(void *arg, enum intune_dir_state st, const char *msg)
+{
+	struct dirsync		*ds = arg;
+	const struct timeval	 now = { 0, 0 };
+
+	ds_note(ds, st, msg);
 	evtimer_add(ds->ds_step, &now);	/* from the loop, not from here */
 }
 
@@ -189,14 +201,20 @@ ds_next(struct dirsync *ds)
 {
 	struct dscert	*c;
 
+	struct dirid	*id;
+
 	while (ds->ds_cur < ds->ds_ncerts) {
 		c = &ds->ds_certs[ds->ds_cur];
 		if (ds->ds_id < c->dc_nids) {
-			if (intune_dir_lookup(ds->ds_vd->vd_intune, &ds->ds_dq,
-			    c->dc_ids[ds->ds_id].di_kind,
-			    c->dc_ids[ds->ds_id].di_id, ds_looked, ds) == 0)
+			id = &c->dc_ids[ds->ds_id];
+			if (ds->ds_delta[id->di_kind] != NULL)
+				ds_note(ds, idelta_state(ds->ds_delta[
+				    id->di_kind], id->di_id), "delta query");
+			else if (intune_device_lookup(ds->ds_vd->vd_intune,
+			    &ds->ds_dq, id->di_id, ds_looked, ds) == 0)
 				return;
-			c->dc_st[ds->ds_id++] = IDIR_UNKNOWN;
+			else
+				ds_note(ds, IDIR_UNKNOWN, "not asked");
 			continue;
 		}
 		ds_decide(ds, c);
@@ -204,6 +222,45 @@ ds_next(struct dirsync *ds)
 		ds->ds_id = 0;
 	}
 	ds_finish(ds);
+}
+
+/* 1 if some certificate of this run names an object of kind. */
+static int
+ds_needs(const struct dirsync *ds, int kind)
+{
+	size_t	 i;
+	int	 j;
+
+	for (i = 0; i < ds->ds_ncerts; i++)
+		for (j = 0; j < ds->ds_certs[i].dc_nids; j++)
+			if (ds->ds_certs[i].dc_ids[j].di_kind == kind)
+				return 1;
+	return 0;
+}
+
+static void	ds_updated(void *, int, const char *);
+
+/* Brings the delta copies this run needs up to date, then looks up. */
+static void
+ds_deltas(struct dirsync *ds)
+{
+	for (; ds->ds_dk < IDIR__MAX; ds->ds_dk++)
+		if (ds->ds_delta[ds->ds_dk] != NULL &&
+		    ds_needs(ds, ds->ds_dk) &&
+		    idelta_update(ds->ds_delta[ds->ds_dk], ds_updated, ds) == 0)
+			return;
+	ds_next(ds);
+}
+
+static void
+ds_updated(void *arg, int ok, const char *msg)
+{
+	struct dirsync	*ds = arg;
+
+	if (!ok)
+		log_warnx("dirsync: %s", msg);
+	ds->ds_dk++;
+	ds_deltas(ds);
 }
 
 static void
@@ -224,12 +281,12 @@ ds_start(evutil_socket_t fd, short ev, void *arg)
 	evtimer_del(ds->ds_timer);
 	memset(ds->ds_counts, 0, sizeof(ds->ds_counts));
 	ds->ds_ncerts = ds->ds_cur = 0;
-	ds->ds_id = 0;
+	ds->ds_id = ds->ds_dk = 0;
 	if (ds_load(ds) == -1) {
 		log_warnx("dirsync: the signer did not list certificates");
 		ds->ds_ncerts = 0;
 	}
-	ds_next(ds);
+	ds_deltas(ds);
 }
 
 /* IPC_REQ_SYNC from keywardctl: answered when the run ends. */
@@ -264,7 +321,10 @@ dirsync_new(struct validator *vd)
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL ||
 	    (ds->ds_timer = evtimer_new(vd->vd_base, ds_start, ds)) == NULL ||
-	    (ds->ds_step = evtimer_new(vd->vd_base, ds_step, ds)) == NULL) {
+	    (ds->ds_step = evtimer_new(vd->vd_base, ds_step, ds)) == NULL ||
+	    (ds->ds_delta[IDIR_ENTRA] = idelta_new(vd->vd_intune,
+	    IDIR_ENTRA)) == NULL || (ds->ds_delta[IDIR_USER] =
+	    idelta_new(vd->vd_intune, IDIR_USER)) == NULL) {
 		dirsync_free(ds);
 		return NULL;
 	}
@@ -293,6 +353,8 @@ dirsync_free(struct dirsync *ds)
 		event_free(ds->ds_timer);
 	if (ds->ds_step != NULL)
 		event_free(ds->ds_step);
+	idelta_free(ds->ds_delta[IDIR_ENTRA]);
+	idelta_free(ds->ds_delta[IDIR_USER]);
 	free(ds->ds_certs);
 	free(ds);
 }

@@ -1,9 +1,10 @@
 /*
- * intune_directory.c: does the directory object behind a certificate
- * still exist, and is it enabled?  One plain Graph GET per object
- * (spec/intune.md section 10), by the immutable id recorded at issuance.
- * Only a 200 or a 404 is an answer; anything else is UNKNOWN, and a
- * single attempt is made: the next sync asks again.
+ * intune_directory.c: does the Intune managed device behind a
+ * certificate still exist?  Graph has no delta query for managed
+ * devices in v1.0, so one plain GET per device (spec/intune.md section
+ * 10.2), by the Intune device id recorded at issuance.  Only a 200 or a
+ * 404 is an answer; anything else is UNKNOWN, and a single attempt is
+ * made: the next sync asks again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,29 +21,19 @@ static void	dir_token(void *, const char *, enum intune_result,
 		    const char *);
 static void	dir_reply(void *, const struct ihttp_res *);
 
-/* Graph paths per kind, the id and $select appended. */
-static const char *const dir_paths[IDIR__MAX][2] = {
-	[IDIR_ENTRA] = { "v1.0/devices(deviceId='", "')?$select=id,"
-	    "deviceId,accountEnabled" },
-	[IDIR_INTUNE] = { "v1.0/deviceManagement/managedDevices/",
-	    "?$select=id,azureADDeviceId" },
-	[IDIR_USER] = { "v1.0/users/", "?$select=id,accountEnabled" },
-};
+#define DEVICE_PATH	"v1.0/deviceManagement/managedDevices/"
+#define DEVICE_SELECT	"?$select=id,azureADDeviceId"
 
-/* An object Graph returned: Intune devices have no "disabled". */
+/* A 200 names the device, or it is unreadable. */
 static enum intune_dir_state
-dir_state(enum intune_dir_kind kind, const struct ihttp_res *res)
+dir_state(const struct ihttp_res *res)
 {
-	json_t			*j, *en;
+	json_t			*j;
 	enum intune_dir_state	 st = IDIR_UNKNOWN;
 
-	if ((j = json_loadb(res->hr_body, res->hr_len, 0, NULL)) == NULL)
-		return IDIR_UNKNOWN;
-	en = json_object_get(j, "accountEnabled");
-	if (kind == IDIR_INTUNE && json_is_string(json_object_get(j, "id")))
-		st = IDIR_ENABLED;
-	else if (kind != IDIR_INTUNE && json_is_boolean(en))
-		st = json_is_true(en) ? IDIR_ENABLED : IDIR_DISABLED;
+	j = json_loadb(res->hr_body, res->hr_len, 0, NULL);
+	if (json_is_string(json_object_get(j, "id")))
+		st = IDIR_ENABLED;	/* Intune has no "disabled" */
 	json_decref(j);
 	return st;
 }
@@ -66,7 +57,7 @@ dir_reply(void *arg, const struct ihttp_res *res)
 		snprintf(msg, sizeof(msg), "not found (client-request-id %s)",
 		    res->hr_reqid);
 	} else if (res->hr_status == 200) {
-		st = dir_state(dq->dq_kind, res);
+		st = dir_state(res);
 		snprintf(msg, sizeof(msg), "%s (client-request-id %s)",
 		    st == IDIR_UNKNOWN ? "unreadable answer" : "found",
 		    res->hr_reqid);
@@ -96,19 +87,17 @@ dir_token(void *arg, const char *token, enum intune_result r,
 }
 
 int
-intune_dir_lookup(struct intune *in, struct intune_dirq *dq,
-    enum intune_dir_kind kind, const char *id, intune_dir_cb *cb, void *arg)
+intune_device_lookup(struct intune *in, struct intune_dirq *dq,
+    const char *id, intune_dir_cb *cb, void *arg)
 {
 	int	 n;
 
 	memset(dq, 0, sizeof(*dq));
-	n = snprintf(dq->dq_url, sizeof(dq->dq_url), "%s%s%s%s",
-	    in->in_conf->cf_intune_graph_url, dir_paths[kind][0], id,
-	    dir_paths[kind][1]);
+	n = snprintf(dq->dq_url, sizeof(dq->dq_url), "%s" DEVICE_PATH "%s"
+	    DEVICE_SELECT, in->in_conf->cf_intune_graph_url, id);
 	if (n < 0 || (size_t)n >= sizeof(dq->dq_url))
 		return -1;
 	dq->dq_in = in;
-	dq->dq_kind = kind;
 	dq->dq_cb = cb;
 	dq->dq_arg = arg;
 	return itoken_get(in, ISCOPE_GRAPH, dir_token, dq);
