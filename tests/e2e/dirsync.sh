@@ -1,14 +1,15 @@
 #!/bin/sh
 # dirsync.sh: the directory sync end to end.  Two devices enrol through
-# Intune with their Entra device id as CN; the fake's directory then
-# deletes, disables and re-enables them, and keywardctl sync (or the
-# schedule) must revoke, hold and release their certificates, while Graph
-# throttling or failing changes nothing.
+# Intune with their Entra device id as CN, a third with its Intune device
+# id; the fake's directory then deletes, disables and re-enables them, and
+# keywardctl sync (or the schedule) must revoke, hold and release their
+# certificates, while Graph throttling or failing changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intunelib.sh"
 
 DEV1=0b7c3a52-1d2e-4f60-8a91-5c3d2e1f0a01
 DEV2=0b7c3a52-1d2e-4f60-8a91-5c3d2e1f0a02
+DEV3=0b7c3a52-1d2e-4f60-8a91-5c3d2e1f0a03
 
 command -v pki >/dev/null || { not_ok "strongswan-pki is installed"; finish; }
 make_pki || { not_ok "test PKI"; finish; }
@@ -94,6 +95,24 @@ check "and takes no sync request on the frontend's socket" sh -c \
     'test "$(python3 "$0" "$1" sync)" = closed' "$EVIL" "$STATE/run/validator.sock"
 check "the validator-admin socket is root's and the admin group's only" \
     test "$(stat -c %a "$STATE/run/validator-admin.sock")" = 660
+
+# A CN bound as the Intune device id: one managedDevices GET per sync.
+stop_keyward
+sed -i 's/^cn_binding = entra$/cn_binding = intune/' "$CONF"
+start_keyward || { not_ok "appliance restarts"; cleanup; finish; }
+fake "{\"op\":\"dir\",\"kind\":\"managedDevices\",\"action\":\"put\",\"id\":\"$DEV3\",\"obj\":{\"azureADDeviceId\":\"$DEV1\"}}"
+check "device 3 enrols through Intune" enrol $DEV3
+check "its certificate is bound to its Intune device id" \
+    is "intune:$DEV3" "SELECT dir_ids FROM certs WHERE subject LIKE '%$DEV3%'"
+: >"$FLOG"
+check "a sync finds the managed device" \
+    after_sync 0 "2 checked, 0 revoked, 0 held, 0 released, 0 unanswered"
+check "by its id in Intune" flog \
+    "any(e['path'].startswith('/v1.0/deviceManagement/managedDevices/$DEV3?') for e in L)"
+fake "{\"op\":\"dir\",\"kind\":\"managedDevices\",\"action\":\"delete\",\"id\":\"$DEV3\"}"
+check "a sync after its deletion in Intune revokes its certificate" \
+    after_sync 0 "2 checked, 1 revoked, 0 held, 0 released, 0 unanswered"
+check "cessationOfOperation" test "$(state $DEV3)" = "revoked 5"
 
 # The schedule: a one-second interval holds a disabled device unasked.
 stop_keyward
