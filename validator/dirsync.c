@@ -51,6 +51,7 @@ struct dirsync {
 };
 
 static void	ds_next(struct dirsync *);
+static void	ds_updated(void *, int, const char *);
 
 /* signer_dirlist callback: keeps a live row bound to directory objects. */
 static void
@@ -200,7 +201,6 @@ static void
 ds_next(struct dirsync *ds)
 {
 	struct dscert	*c;
-
 	struct dirid	*id;
 
 	while (ds->ds_cur < ds->ds_ncerts) {
@@ -237,8 +237,6 @@ ds_needs(const struct dirsync *ds, int kind)
 				return 1;
 	return 0;
 }
-
-static void	ds_updated(void *, int, const char *);
 
 /* Brings the delta copies this run needs up to date, then looks up. */
 static void
