@@ -73,6 +73,7 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_CRL,	    PEER_FRONTEND | PEER_ADMIN,	8, 8,		h_crl },
 	{ IPC_REQ_CRLREP,   PEER_FRONTEND,	CRLREP_MIN, CRLREP_MAX,
 									h_crlrep },
+	{ IPC_REQ_DIRLIST,  PEER_VALIDATOR,		8, 8,		h_dirlist },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

@@ -427,26 +427,59 @@ list_row(void *arg, const struct ledger_cert *lc)
 	return ipc_msg_ok(&lr->lr_msg) ? 0 : -1;
 }
 
-int
-h_list(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+/* ledger_cert_list callback: one row of an ANS_DIRLIST. */
+static int
+dirlist_row(void *arg, const struct ledger_cert *lc)
 {
-	struct signer	*sg = arg;
-	struct list_rows lr;
-	char		 status[16];
-	uint64_t	 after;
+	struct list_rows	*lr = arg;
 
-	ipc_get_str(req, status, sizeof(status));
-	ipc_get_u64(req, &after);
+	ipc_put_u64(&lr->lr_msg, (uint64_t)lc->lc_rowid);
+	ipc_put_str(&lr->lr_msg, lc->lc_serial);
+	ipc_put_str(&lr->lr_msg, lc->lc_status);
+	ipc_put_str(&lr->lr_msg, lc->lc_dir_ids);
+	lr->lr_n++;
+	return ipc_msg_ok(&lr->lr_msg) ? 0 : -1;
+}
+
+/* Answers one page of certificate rows after a rowid, each put by row. */
+static int
+list_reply(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
+    const char *status, uint64_t after,
+    int (*row)(void *, const struct ledger_cert *))
+{
+	struct list_rows lr;
+
 	if (ipc_get_end(req) == -1 || after > INT64_MAX)
 		return -1;
 	memset(&lr, 0, sizeof(lr));
 	if (ledger_cert_list(sg->sg_ledger, status, (int64_t)after,
-	    IPC_LIST_MAX, list_row, &lr) < 0 || !ipc_msg_ok(&lr.lr_msg)) {
+	    IPC_LIST_MAX, row, &lr) < 0 || !ipc_msg_ok(&lr.lr_msg)) {
 		ipc_msg_free(&lr.lr_msg);
 		return ledger_fail(sg, req, ans);
 	}
 	ipc_put_rows(ans, lr.lr_n, &lr.lr_msg);
 	return 0;
+}
+
+int
+h_list(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	char		 status[16];
+	uint64_t	 after;
+
+	ipc_get_str(req, status, sizeof(status));
+	ipc_get_u64(req, &after);
+	return list_reply(arg, req, ans, status, after, list_row);
+}
+
+/* The validator's directory sync: serial, status and directory ids. */
+int
+h_dirlist(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
+{
+	uint64_t	 after;
+
+	ipc_get_u64(req, &after);
+	return list_reply(arg, req, ans, "", after, dirlist_row);
 }
 
 int

@@ -256,6 +256,7 @@ h_approve(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	snprintf(by, sizeof(by), "admin uid %u", (unsigned)sg->sg_peer_uid);
 	snprintf(requester, sizeof(requester), "%s, approved by %s",
 	    lp.lp_requester, by);
+	memset(&ir, 0, sizeof(ir));	/* not withheld: no Intune here */
 	ir.ir_profile = lp.lp_profile;
 	ir.ir_csr = lp.lp_csr;
 	ir.ir_csrlen = lp.lp_csrlen;

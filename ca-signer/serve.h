@@ -89,6 +89,7 @@ int	h_unhold(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_release(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_show(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_list(void *, struct ipc_msg *, struct ipc_msg *);
+int	h_dirlist(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_status(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_cacert(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_checkpoint(void *, struct ipc_msg *, struct ipc_msg *);

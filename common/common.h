@@ -61,6 +61,9 @@ int	ocsp_issuer_hashes(struct x509_st *ca, int nid, uint8_t *name,
 
 /* reason.c: RFC 5280 CRLReason names and numbers. */
 #define REASON_MAX	10
+#define REASON_AFFILIATION	3	/* affiliationChanged */
+#define REASON_CESSATION	5	/* cessationOfOperation */
+#define REASON_HOLD		6	/* certificateHold */
 int		 reason_parse(const char *name);	/* -1 if unknown */
 const char	*reason_name(int reason);		/* NULL if invalid */
 

@@ -109,6 +109,11 @@ static const struct conf_name challenge_modes[] = {
 	{ NULL, 0 }
 };
 
+static const struct conf_name intune_cns[] = {
+	{ "none", INTUNE_CN_NONE },	{ "entra", INTUNE_CN_ENTRA },
+	{ "intune", INTUNE_CN_INTUNE },	{ NULL, 0 }
+};
+
 static const struct conf_name intune_auths[] = {
 	{ "secret", INTUNE_AUTH_SECRET },
 	{ "certificate", INTUNE_AUTH_CERTIFICATE }, { NULL, 0 }
@@ -247,6 +252,10 @@ static const struct conf_kw conf_kws[] = {
 	    CF(cf_intune_wait_success), 0, 0, bools },
 	{ "intune", "notification_deadline", p_num,
 	    CF(cf_intune_notify_deadline), 10, 7 * 86400, NULL },
+	{ "intune", "sync_interval", p_num, CF(cf_intune_sync_interval),
+	    0, 7 * 86400, NULL },
+	{ "intune", "cn_binding", p_enum, CF(cf_intune_cn_binding), 0, 0,
+	    intune_cns },
 	{ PROFILE_PREFIX, "validity_days", p_num,
 	    PR(pr_validity_days), 1, VALIDITY_MAX, NULL },
 	{ PROFILE_PREFIX, "key_usage", p_flags,
@@ -894,6 +903,7 @@ conf_defaults(struct conf *cf, const char *path)
 	cf->cf_intune_discovery_ttl = 86400;
 	cf->cf_intune_wait_success = 1;
 	cf->cf_intune_notify_deadline = 3600;
+	cf->cf_intune_sync_interval = 3600;
 	return 0;
 }
 

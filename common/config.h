@@ -59,6 +59,14 @@ enum intune_auth {
 	INTUNE_AUTH__MAX
 };
 
+/* What a GUID in a certificate's CN names (spec/intune.md section 11). */
+enum intune_cn {
+	INTUNE_CN_NONE,			/* nothing: not recorded */
+	INTUNE_CN_ENTRA,		/* the Entra device id */
+	INTUNE_CN_INTUNE,		/* the Intune managed device id */
+	INTUNE_CN__MAX
+};
+
 /* The client assertion's signature and certificate thumbprint header. */
 enum intune_alg {
 	INTUNE_ALG_PS256,		/* RSASSA-PSS, x5t#S256 */
@@ -171,6 +179,8 @@ struct conf {
 	int		 cf_intune_discovery_ttl;	/* seconds */
 	int		 cf_intune_wait_success;
 	int		 cf_intune_notify_deadline;	/* seconds */
+	int		 cf_intune_sync_interval;	/* seconds, 0: off */
+	int		 cf_intune_cn_binding;		/* enum intune_cn */
 
 	struct conf_profile cf_profiles[CONF_PROFILES_MAX];
 	int		 cf_nprofiles;

@@ -19,6 +19,8 @@ int	ctl_init(const struct conf *, int argc, char **argv);
 int	ctl_install_ca_cert(const struct conf *, int argc, char **argv);
 
 /* client.c: the admin socket. */
+int	client_call_at(const struct conf *, const char *sock,
+	    const char *who, struct ipc_msg *req, struct ipc_msg *ans);
 int	client_call(const struct conf *, struct ipc_msg *req,
 	    struct ipc_msg *ans);
 void	ctl_drop_to_signer(const struct conf *);
@@ -46,5 +48,8 @@ int	ctl_export_ocsp(const struct conf *, int argc, char **argv);
 
 /* ledgercmd.c */
 int	ctl_ledger(const struct conf *, int argc, char **argv);
+
+/* sync.c */
+int	ctl_sync(const struct conf *, int, char **);
 
 #endif

@@ -34,6 +34,7 @@ static const struct command {
 	{ "crl", ctl_crl, "crl [--out FILE]" },
 	{ "export-ocsp", ctl_export_ocsp, "export-ocsp DIR" },
 	{ "ledger", ctl_ledger, "ledger verify|checkpoint" },
+	{ "sync", ctl_sync, "sync" },
 };
 
 static void

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	5
+#define IPC_VERSION	6
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
@@ -117,6 +117,14 @@ enum ipc_type {
 					   u32 cipher NID, u32 digest NID:
 					   CertRep SUCCESS with the CRL */
 	IPC_ANS_CRLREP = 147,		/* bytes CertRep DER */
+	/* directory sync: validator <-> signer, keywardctl <-> validator */
+	IPC_REQ_DIRLIST = 150,		/* u64 after_rowid */
+	IPC_ANS_DIRLIST = 151,		/* u32 n, n x (u64 rowid, str serial,
+					   str status, str dir_ids); fewer
+					   than IPC_LIST_MAX: the last page */
+	IPC_REQ_SYNC = 152,		/* (empty): run a directory sync */
+	IPC_ANS_SYNC = 153,		/* u32 checked, u32 revoked, u32 held,
+					   u32 released, u32 unknown */
 };
 
 /*

@@ -316,6 +316,10 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_APPROVE:	return "ANS_APPROVE";
 	case IPC_REQ_DENY:	return "REQ_DENY";
 	case IPC_ANS_DENY:	return "ANS_DENY";
+	case IPC_REQ_DIRLIST:	return "REQ_DIRLIST";
+	case IPC_ANS_DIRLIST:	return "ANS_DIRLIST";
+	case IPC_REQ_SYNC:	return "REQ_SYNC";
+	case IPC_ANS_SYNC:	return "ANS_SYNC";
 	case IPC_REQ_DECIDE:	return "REQ_DECIDE";
 	case IPC_ANS_DECIDE:	return "ANS_DECIDE";
 	case IPC_REQ_OCSP:	return "REQ_OCSP";

@@ -74,6 +74,7 @@ child_fds(const struct child *ch, int *fds)
 		break;
 	case CHILD_VALIDATOR:
 		fds[n++] = lst->ls_validator;
+		fds[n++] = lst->ls_vadmin;
 		break;
 	}
 	return n;

@@ -52,8 +52,9 @@ tcp_listen(const char *listen_on)
 }
 
 /* Socket files: service sockets root-only or the peer's user, admin
- * socket root plus the admin group.  Only the supervisor connects to
- * validator.sock, on behalf of the jailed frontend. */
+ * sockets (the signer's, the validator's) root plus the admin group.
+ * Only the supervisor connects to validator.sock, on behalf of the
+ * jailed frontend. */
 int
 sockets_open(const struct conf *cf, struct listeners *ls)
 {
@@ -81,6 +82,9 @@ sockets_open(const struct conf *cf, struct listeners *ls)
 		return -1;
 	sockets_path(cf, "validator.sock", path, sizeof(path));
 	if ((ls->ls_validator = unixsock_listen(path, 0, 0, 0600)) == -1)
+		return -1;
+	sockets_path(cf, "validator-admin.sock", path, sizeof(path));
+	if ((ls->ls_vadmin = unixsock_listen(path, 0, agid, 0660)) == -1)
 		return -1;
 	if ((ls->ls_http = tcp_listen(cf->cf_listen)) == -1) {
 		log_warn("listen on %s", cf->cf_listen);

@@ -29,6 +29,7 @@ struct listeners {
 	int	 ls_valid;	/* signer-valid.sock */
 	int	 ls_admin;	/* admin.sock */
 	int	 ls_validator;	/* validator.sock: frontend -> validator */
+	int	 ls_vadmin;	/* validator-admin.sock: keywardctl sync */
 	int	 ls_http;	/* TCP */
 };
 

@@ -221,10 +221,12 @@ renewal_check(struct validator *vd, struct decide_req *dr,
 	return 0;
 }
 
-/* Asks the signer to issue under profile; its answer is the decision. */
+/* Asks the signer to issue under profile, bound to the directory
+ * objects dir_ids names ("" none); its answer is the decision. */
 int
 decide_issue(struct validator *vd, struct decide_req *dr,
-    const char *profile, uint32_t flags, X509 **cert, struct decision *dc)
+    const char *profile, uint32_t flags, const char *dir_ids, X509 **cert,
+    struct decision *dc)
 {
 	struct signer_issue_req	 si;
 	struct signer_refusal	 rf;
@@ -240,7 +242,7 @@ decide_issue(struct validator *vd, struct decide_req *dr,
 	si.si_csrlen = dr->dr_csr_len;
 	si.si_txid = dr->dr_txid;
 	si.si_requester = requester;
-	si.si_dir_ids = "";
+	si.si_dir_ids = dir_ids;
 	si.si_flags = flags;
 	r = signer_issue(vd, &si, dc->dc_serial, cert, &rf);
 	if (r == -1) {
@@ -380,7 +382,7 @@ request(struct validator *vd, struct decide_req *dr, int mode,
 	    dr->dr_endpoint], dr->dr_csr);
 	if (mode == CHALLENGE_MANUAL)
 		return pend(vd, dr, profile, dc);
-	return decide_issue(vd, dr, profile, 0, NULL, dc);
+	return decide_issue(vd, dr, profile, 0, "", NULL, dc);
 }
 
 /* Applies the endpoint's mode to one message of any type. */

@@ -21,6 +21,7 @@
 static const struct ipc_rule rules[] = {
 	/* type		  peers		 min	     max	 handler */
 	{ IPC_REQ_DECIDE, PEER_FRONTEND, DECIDE_MIN, DECIDE_MAX, h_decide },
+	{ IPC_REQ_SYNC,	  PEER_ADMIN,	 0,	     0,		 h_sync },
 };
 
 /*

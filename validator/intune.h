@@ -95,6 +95,37 @@ int	intune_notify_failure(struct intune *, const char *txid,
 	    const uint8_t *csr, size_t csrlen, uint32_t hresult,
 	    const char *desc, intune_cb *, void *);
 
+/* The directory objects a certificate can be bound to (spec section 10). */
+enum intune_dir_kind { IDIR_ENTRA, IDIR_INTUNE, IDIR_USER, IDIR__MAX };
+/* What Graph said of one; UNKNOWN (no authoritative answer) changes
+ * nothing. */
+enum intune_dir_state { IDIR_ENABLED, IDIR_DISABLED, IDIR_GONE,
+    IDIR_UNKNOWN };
+typedef void	intune_dir_cb(void *arg, enum intune_dir_state,
+		    const char *msg);
+/* One look-up in flight; the caller's storage until cb has run. */
+struct intune_dirq {
+	struct intune		*dq_in;
+	char			 dq_url[512];
+	int			 dq_retried;	/* a 401 dropped the token */
+	intune_dir_cb		*dq_cb;
+	void			*dq_arg;
+};
+
+/* intune_directory.c: an Intune managed device by its id (a GUID); 0
+ * if started (cb runs later, once), else -1. */
+int	intune_device_lookup(struct intune *, struct intune_dirq *,
+	    const char *id, intune_dir_cb *, void *);
+
+/* intune_delta.c: Entra devices (by device id) or users (by object id),
+ * copied through Graph delta queries. */
+struct idelta;
+typedef void	idelta_cb(void *arg, int ok, const char *msg);
+struct idelta	*idelta_new(struct intune *, enum intune_dir_kind);
+void		 idelta_free(struct idelta *);
+int		 idelta_update(struct idelta *, idelta_cb *, void *);
+enum intune_dir_state idelta_state(const struct idelta *, const char *id);
+
 /* Below: shared by the intune_*.c files only. */
 
 /* The two token audiences: Graph for discovery, Intune for the calls. */

@@ -23,7 +23,6 @@
 
 #define REPLY_WAIT_S	5	/* then PENDING, and CertPoll */
 #define HRESULT_E_FAIL	0x80004005u
-#define REASON_CESSATION 5	/* cessationOfOperation */
 
 /* One request on its way through Intune. */
 struct ivreq {
@@ -126,6 +125,7 @@ validated(void *arg, enum intune_result res, const char *msg)
 	struct decide_req	*dr = &iv->iv_dr;
 	int			 wait = vd->vd_conf->cf_intune_wait_success;
 	struct timeval		 tv = { REPLY_WAIT_S, 0 };
+	char			 dir_ids[DIRIDS_STR_MAX];
 
 	if (res != INTUNE_SUCCESS) {
 		log_warnx("txid %s: Intune refused or did not answer (%s): %s",
@@ -134,8 +134,9 @@ validated(void *arg, enum intune_result res, const char *msg)
 		iv_finish(iv);
 		return;
 	}
+	dirids_from_csr(vd->vd_conf, dr->dr_csr, dir_ids, sizeof(dir_ids));
 	if (decide_issue(vd, dr, iv->iv_profile, wait ? IPC_ISSUE_WITHHELD :
-	    0, &iv->iv_cert, &iv->iv_dc) == -1 ||
+	    0, dir_ids, &iv->iv_cert, &iv->iv_dc) == -1 ||
 	    iv->iv_dc.dc_status != SCEP_SUCCESS) {
 		if (iv->iv_dc.dc_status == SCEP_FAILURE &&
 		    intune_notify_failure(vd->vd_intune, dr->dr_txid,

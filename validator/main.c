@@ -3,6 +3,7 @@
  * modes, Intune, directory checks) and asks the signer to act.  It holds
  * the Intune credentials and nothing of the CA.
  */
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,13 +30,18 @@ static int	secret_load(struct validator *);
 static int	serve(struct validator *);
 static void	on_term(evutil_socket_t, short, void *);
 
-/* The supervisor (root) connects on behalf of the jailed frontend. */
+/* The supervisor (root) connects on behalf of the jailed frontend;
+ * keywardctl runs as root or in the admin group. */
 static int
 peer_allowed(void *arg, unsigned peer, uid_t uid, gid_t gid)
 {
 	const struct validator	*vd = arg;
 
-	return uid == 0 || uid == vd->vd_uid || uid == vd->vd_frontend_uid;
+	if (uid == 0 || uid == vd->vd_uid)
+		return 1;
+	if (peer == PEER_ADMIN)
+		return gid == vd->vd_admin_gid;
+	return uid == vd->vd_frontend_uid;
 }
 
 /* The static challenge, if an endpoint uses it; read while any file may
@@ -70,9 +76,10 @@ serve(struct validator *vd)
 {
 	static const struct ipc_listener ls[] = {
 		{ VALID_FD_LISTEN, PEER_FRONTEND, 0 },
+		{ VALID_FD_ADMIN, PEER_ADMIN, 0 },
 	};
 	static struct ipc_evserver sv = {
-		.es_listeners = ls, .es_nlisteners = 1,
+		.es_listeners = ls, .es_nlisteners = 2,
 		.es_conn_max = CONN_MAX, .es_inflight_max = INFLIGHT_MAX,
 		.es_peer_ok = peer_allowed, .es_handle = dispatch,
 	};
@@ -100,6 +107,7 @@ main(int argc, char *argv[])
 {
 	struct conf		 cf;
 	struct validator	 vd;
+	struct group		*gr;
 	uid_t			 uid;
 	gid_t			 gid, fgid;
 
@@ -114,6 +122,8 @@ main(int argc, char *argv[])
 	memset(&vd, 0, sizeof(vd));
 	vd.vd_conf = &cf;
 	vd.vd_signer_fd = -1;
+	gr = getgrnam(cf.cf_admin_group);	/* none: root only */
+	vd.vd_admin_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1 ||
 	    privdrop_lookup(cf.cf_user_frontend, &vd.vd_frontend_uid,
 	    &fgid) == -1 || secret_load(&vd) == -1)
@@ -128,6 +138,8 @@ main(int argc, char *argv[])
 	if (cf.cf_intune_tenant != NULL &&
 	    (vd.vd_intune = intune_new(vd.vd_base, &cf)) == NULL)
 		fatalx("intune: cannot start the client");
+	if (vd.vd_intune != NULL && (vd.vd_dirsync = dirsync_new(&vd)) == NULL)
+		fatalx("dirsync: cannot start");
 	sandbox_enter(SANDBOX_VALIDATOR);
 	if ((vd.vd_ca_cert = signer_cacert(&vd)) == NULL ||
 	    serve(&vd) == -1)
@@ -136,6 +148,7 @@ main(int argc, char *argv[])
 	signer_close(&vd);
 	X509_free(vd.vd_ca_cert);
 	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));
+	dirsync_free(vd.vd_dirsync);
 	intune_free(vd.vd_intune);
 	event_base_free(vd.vd_base);
 	conf_free(&cf);

@@ -243,3 +243,41 @@ signer_txid(struct validator *vd, const char *txid,
 	ipc_put_str(&req, txid);
 	return signer_tx_call(vd, &req, serial);
 }
+
+/* One page of certificate rows after rowid for the directory sync: how
+ * many rows cb was given, or -1. */
+int
+signer_dirlist(struct validator *vd, uint64_t after, signer_dirrow_cb *cb,
+    void *arg)
+{
+	struct ipc_msg	 req, ans;
+	char		 serial[SERIAL_HEX_MAX], status[16];
+	char		 dir_ids[DIRIDS_STR_MAX];
+	uint64_t	 rowid;
+	uint32_t	 n = 0, i;
+	int		 r = -1;
+
+	ipc_msg_init(&req, IPC_REQ_DIRLIST, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_u64(&req, after);
+	memset(&ans, 0, sizeof(ans));
+	if (signer_call(vd, &req, &ans) == 0 &&
+	    ans.m_hdr.h_type == IPC_ANS_DIRLIST) {
+		ipc_get_u32(&ans, &n);
+		for (i = 0; i < n && i < IPC_LIST_MAX && ipc_msg_ok(&ans);
+		    i++) {
+			ipc_get_u64(&ans, &rowid);
+			ipc_get_str(&ans, serial, sizeof(serial));
+			ipc_get_str(&ans, status, sizeof(status));
+			ipc_get_str(&ans, dir_ids, sizeof(dir_ids));
+			if (ipc_msg_ok(&ans))
+				cb(arg, rowid, serial, status, dir_ids);
+		}
+		if (n <= IPC_LIST_MAX && ipc_get_end(&ans) == 0)
+			r = (int)n;
+	}
+	if (r == -1)
+		log_warnx("signer: no usable answer to REQ_DIRLIST");
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return r;
+}

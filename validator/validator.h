@@ -37,6 +37,19 @@ struct validator {
 	struct event_base *vd_base;
 	struct ipc_evreq *vd_er;	/* the request being dispatched */
 	struct intune	*vd_intune;	/* NULL unless [intune] is set */
+	struct dirsync	*vd_dirsync;	/* NULL unless [intune] is set */
+	gid_t		 vd_admin_gid;	/* may ask for a sync */
+};
+
+/* The admin listener the supervisor hands over (keywardctl sync). */
+#define VALID_FD_ADMIN		4
+
+#define DIRIDS_MAX	3		/* one of each kind */
+#define DIRID_LEN	36		/* a GUID */
+#define DIRIDS_STR_MAX	512		/* as the signer accepts them */
+struct dirid {
+	int		 di_kind;	/* enum intune_dir_kind */
+	char		 di_id[DIRID_LEN + 1];
 };
 
 /* One IPC_REQ_DECIDE, decoded and parsed. */
@@ -82,8 +95,18 @@ int	deny(struct decision *, const char *, ...)
 int	tx_decision(struct decision *, int ipc_tx, const char *serial);
 int	is_request(uint32_t messagetype);
 int	decide_issue(struct validator *, struct decide_req *,
-	    const char *profile, uint32_t flags, X509 **cert,
-	    struct decision *);
+	    const char *profile, uint32_t flags, const char *dir_ids,
+	    X509 **cert, struct decision *);
+
+/* dirids.c */
+void	dirids_from_csr(const struct conf *, X509_REQ *, char *out,
+	    size_t outsz);
+int	dirids_parse(const char *, struct dirid ids[DIRIDS_MAX]);
+
+/* dirsync.c: the directory sync, scheduled and on demand. */
+struct dirsync	*dirsync_new(struct validator *);
+void		 dirsync_free(struct dirsync *);
+int		 h_sync(void *, struct ipc_msg *, struct ipc_msg *);
 
 /* intune_scep.c: the intune challenge mode.  Takes dr; IPC_LATER once
  * Intune is asked, else 0 with dc filled. */
@@ -118,6 +141,11 @@ int	signer_pend(struct validator *, const char *profile,
 	    const char *requester, char serial[SERIAL_HEX_MAX]);
 int	signer_txid(struct validator *, const char *txid,
 	    char serial[SERIAL_HEX_MAX]);
+/* One page of certificate rows after rowid: rows given to cb, or -1. */
+typedef void	signer_dirrow_cb(void *, uint64_t rowid, const char *serial,
+		    const char *status, const char *dir_ids);
+int	signer_dirlist(struct validator *, uint64_t after, signer_dirrow_cb *,
+	    void *);
 void	signer_close(struct validator *);
 
 #endif

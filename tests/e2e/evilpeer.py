@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""evilpeer.py: plays a broken or hostile peer on a signer socket.
+"""evilpeer.py: plays a broken or hostile peer on a signer or validator
+socket.
 
 Usage: evilpeer.py SOCKET CASE.  Prints what came back: "closed" when the
 signer dropped the connection, "error CODE MESSAGE" for an IPC_ANS_ERROR,
@@ -10,8 +11,9 @@ import socket
 import struct
 import sys
 
-VERSION = 5  # IPC_VERSION in ipc/ipc.h
+VERSION = 6  # IPC_VERSION in ipc/ipc.h
 REQ_ISSUE, REQ_PING, REQ_REVOKE, REQ_LIST = 100, 10, 102, 112
+REQ_DIRLIST, REQ_SYNC = 150, 152
 
 
 def frame(mtype, body, version=VERSION, length=None, ca_id=1):
@@ -38,6 +40,9 @@ CASES = {
     "csr": frame(REQ_ISSUE, lp(b"device") + lp(os.urandom(200)) + lp(b"")
                  + lp(b"") + lp(b"") + struct.pack("!I", 0)),
     "ca": frame(REQ_PING, b"", ca_id=77),
+    "dirlist": frame(REQ_DIRLIST, struct.pack("!Q", 0)),
+    "sync": frame(REQ_SYNC, b""),
+    "sync_trailing": frame(REQ_SYNC, b"x"),
 }
 
 

@@ -57,6 +57,43 @@ start_fakes() {
 	wait_for test -s "$T/fake.port" && wait_for test -s "$T/proxy.port"
 }
 
+# intune_appliance [CONF-LINE...]: the CA, an [intune] section speaking to
+# the fake (plus the lines given), the appliance started, and $URL, $RA
+# for pki --scep on the Intune path.
+intune_appliance() {
+	make_ca || return 1
+	[ "$(id -u)" = 0 ] && chown keyward-validator "$T/secret"
+	cat >>"$CONF" <<CONF
+[intune]
+tenant = contoso.onmicrosoft.com
+client_id = $CLIENT_ID
+secret_file = $T/secret
+authority = https://127.0.0.1:$FPORT/
+graph_url = https://127.0.0.1:$FPORT/
+tls_ca_bundle = $T/ca.pem
+request_timeout = 3
+notification_deadline = 30
+CONF
+	printf '%s\n' "$@" >>"$CONF"
+	start_keyward || return 1
+	URL="http://127.0.0.1:$PORT/certsrv/mscep/mscep.dll"
+	(cd "$T" && pki --scepca --url "$URL" --caout ca.der --raout ra.der \
+	    --force) >/dev/null 2>&1
+	RA=$(ls "$T"/ra*.der 2>/dev/null | head -1)
+	test -n "$RA"
+}
+
+# enrol NAME [pki options]: a key, and pki --scep with CN=NAME polling
+# every second; the certificate in $T/NAME.pem.
+enrol() {
+	dev=$1; shift
+	pki --gen --type rsa --size 2048 --outform der >"$T/$dev.key" 2>/dev/null
+	pki --scep --url "$URL" --in "$T/$dev.key" --dn "CN=$dev" \
+	    --password "intune-challenge-$dev" --cacert-enc "$RA" \
+	    --cacert-sig "$RA" --cacert "$T/ca.der" --interval 1 \
+	    --maxpolltime 60 --outform pem "$@" >"$T/$dev.pem" 2>"$T/$dev.err"
+}
+
 fake() {
 	curl -sf --cacert "$T/ca.pem" -d "$1" \
 	    "https://127.0.0.1:$FPORT/_control" >/dev/null

@@ -12,37 +12,10 @@ make_pki || { not_ok "test PKI"; finish; }
 start_fakes || { not_ok "fake server starts"; cat "$T"/*.err; cleanup; finish; }
 FPORT=$(cat "$T/fake.port")
 export FPORT
-make_ca || { not_ok "CA created"; cleanup; finish; }
-[ "$(id -u)" = 0 ] && chown keyward-validator "$T/secret"
-cat >>"$CONF" <<CONF
-[intune]
-tenant = contoso.onmicrosoft.com
-client_id = $CLIENT_ID
-secret_file = $T/secret
-authority = https://127.0.0.1:$FPORT/
-graph_url = https://127.0.0.1:$FPORT/
-tls_ca_bundle = $T/ca.pem
-request_timeout = 3
-notification_deadline = 30
-CONF
-start_keyward || { not_ok "appliance starts"; cleanup; finish; }
-URL="http://127.0.0.1:$PORT/certsrv/mscep/mscep.dll"
+intune_appliance || { not_ok "appliance starts"; cleanup; finish; }
+check "the Intune path serves GetCACert" test -n "$RA"
 count() { sql "SELECT count(*) FROM certs"; }
 status_of() { sql "SELECT status FROM certs WHERE txid = '$1'"; }
-
-(cd "$T" && pki --scepca --url "$URL" --caout ca.der --raout ra.der --force) >/dev/null 2>&1
-RA=$(ls "$T"/ra*.der 2>/dev/null | head -1)
-check "the Intune path serves GetCACert" test -n "$RA"
-
-# enrol NAME [pki options]: a key, and pki --scep polling every second.
-enrol() {
-	dev=$1; shift
-	pki --gen --type rsa --size 2048 --outform der >"$T/$dev.key" 2>/dev/null
-	pki --scep --url "$URL" --in "$T/$dev.key" --dn "CN=$dev" \
-	    --password "intune-challenge-$dev" --cacert-enc "$RA" \
-	    --cacert-sig "$RA" --cacert "$T/ca.der" --interval 1 \
-	    --maxpolltime 60 --outform pem "$@" >"$T/$dev.pem" 2>"$T/$dev.err"
-}
 
 : >"$FLOG"
 check "a request Intune accepts is issued" enrol dev1

@@ -2,7 +2,8 @@
  * test_decide.c: the validator's checks, free of I/O: the static
  * challenge (every string type a client may use, missing or doubled
  * attributes), the automatic profile rule, and the renewal checks
- * (issued by this CA, validity, same subject).  Keys and certificates
+ * (issued by this CA, validity, same subject), and the directory ids
+ * an Intune request binds its certificate to.  Keys and certificates
  * are made here.
  */
 #include <stdarg.h>
@@ -18,13 +19,17 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "intune.h"
 #include "testcert.h"
 #include "common.h"
+#include "config.h"
 #include "validator.h"
 
 #define SECRET		"s3cret"
 #define SECRET_UMLAUT	"p\xc3\xa4ss"		/* "päss" in UTF-8 */
 #define UPN_SAN		"otherName:msUPN;UTF8:alice@example.com"
+#define GUID1		"0b7c3a52-1d2e-4f60-8a91-5c3d2e1f0a01"
+#define GUID2		"0B7C3A52-1D2E-4F60-8A91-5C3D2E1F0A02"
 
 static EVP_PKEY	*key, *ca_key, *other_key;
 static X509	*ca_cert;
@@ -271,6 +276,65 @@ test_same_subject(void **state)
 	X509_REQ_free(longer);
 }
 
+/* dir_ids from a CSR with the CN binding given. */
+static void
+ids_of(const char *cn, const char *san, int binding, const char *want)
+{
+	struct conf	 cf;
+	X509_REQ	*req = make_csr(cn, san);
+	char		 out[DIRIDS_STR_MAX];
+
+	memset(&cf, 0, sizeof(cf));
+	cf.cf_intune_cn_binding = binding;
+	dirids_from_csr(&cf, req, out, sizeof(out));
+	assert_string_equal(out, want);
+	X509_REQ_free(req);
+}
+
+static void
+test_dirids_from_csr(void **state)
+{
+	ids_of("device-1", "URI:IntuneDeviceId://" GUID1, INTUNE_CN_NONE,
+	    "intune:" GUID1);
+	ids_of("device-1", "URI:intunedeviceid://" GUID1, INTUNE_CN_ENTRA,
+	    "intune:" GUID1);
+	ids_of(GUID2, "URI:IntuneDeviceID://" GUID1, INTUNE_CN_NONE,
+	    "intune:" GUID1);
+	ids_of(GUID2, "URI:IntuneDeviceId://" GUID1, INTUNE_CN_ENTRA,
+	    "intune:" GUID1 " entra:" GUID2);
+	ids_of(GUID1, "URI:IntuneDeviceId://" GUID1, INTUNE_CN_INTUNE,
+	    "intune:" GUID1);
+	ids_of(GUID2, NULL, INTUNE_CN_INTUNE, "intune:" GUID2);
+	/* Not a GUID, another scheme, a UPN: nothing is bound. */
+	ids_of("device-1", "URI:IntuneDeviceId://" GUID1 "0", INTUNE_CN_ENTRA,
+	    "");
+	ids_of(GUID1 "x", "URI:https://" GUID1, INTUNE_CN_ENTRA, "");
+	ids_of("alice", UPN_SAN, INTUNE_CN_ENTRA, "");
+}
+
+static void
+test_dirids_parse(void **state)
+{
+	struct dirid	 ids[DIRIDS_MAX];
+	static const char *const bad[] = {
+	    "entra", "entra:", "device:" GUID1, "entra:" GUID1 "0",
+	    "entra:" GUID1 "  user:" GUID1, "entra:" GUID1 " user:" GUID1
+	    " intune:" GUID1 " entra:" GUID1, " entra:" GUID1,
+	    "entra:0b7c3a52x1d2e-4f60-8a91-5c3d2e1f0a01",
+	};
+	size_t		 i;
+
+	assert_int_equal(dirids_parse("", ids), 0);
+	assert_int_equal(dirids_parse("intune:" GUID1 " entra:" GUID2
+	    " user:" GUID1, ids), 3);
+	assert_int_equal(ids[0].di_kind, IDIR_INTUNE);
+	assert_int_equal(ids[1].di_kind, IDIR_ENTRA);
+	assert_string_equal(ids[1].di_id, GUID2);
+	assert_int_equal(ids[2].di_kind, IDIR_USER);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dirids_parse(bad[i], ids), -1);
+}
+
 int
 main(void)
 {
@@ -282,6 +346,8 @@ main(void)
 		cmocka_unit_test(test_profile_auto),
 		cmocka_unit_test(test_issued_by),
 		cmocka_unit_test(test_same_subject),
+		cmocka_unit_test(test_dirids_from_csr),
+		cmocka_unit_test(test_dirids_parse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
