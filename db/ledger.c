@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "ledger_int.h"
@@ -79,6 +80,7 @@ static char	 open_err[1024] = "ledger not open";
 
 static int	 ledger_bind(sqlite3_stmt *, const struct ledger_arg *,
 		    size_t);
+static int	 ledger_busy(void *, int);
 static int	 ledger_pragmas(struct ledger *);
 static int	 ledger_wal(struct ledger *);
 static int	 ledger_int(struct ledger *, const char *, int64_t *);
@@ -322,11 +324,28 @@ ledger_errmsg(struct ledger *l)
 	return l == NULL ? open_err : l->l_err;
 }
 
+/*
+ * Waits for another worker's write transaction.  SQLite's own busy
+ * timeout sleeps in steps that grow to 100 ms, far longer than one of our
+ * transactions holds the lock: poll every LEDGER_BUSY_STEP_US instead,
+ * for LEDGER_BUSY_MS at most.
+ */
+static int
+ledger_busy(void *arg, int count)
+{
+	struct timespec	 ts = { 0, LEDGER_BUSY_STEP_US * 1000 };
+
+	if ((long long)count * LEDGER_BUSY_STEP_US >= LEDGER_BUSY_MS * 1000LL)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static int
 ledger_pragmas(struct ledger *l)
 {
-	if (sqlite3_busy_timeout(l->l_db, LEDGER_BUSY_MS) != SQLITE_OK)
-		return ledger_sqlerr(l, "busy_timeout");
+	if (sqlite3_busy_handler(l->l_db, ledger_busy, NULL) != SQLITE_OK)
+		return ledger_sqlerr(l, "busy_handler");
 	if (ledger_exec(l, "PRAGMA foreign_keys = ON") == -1)
 		return -1;
 	if (l->l_readonly)

@@ -10,6 +10,7 @@
 
 #define LEDGER_ERR_MAX	256
 #define LEDGER_BUSY_MS	10000
+#define LEDGER_BUSY_STEP_US	200	/* between tries for the write lock */
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
