@@ -117,6 +117,10 @@ enum ipc_type {
 					   u32 cipher NID, u32 digest NID:
 					   CertRep SUCCESS with the CRL */
 	IPC_ANS_CRLREP = 147,		/* bytes CertRep DER */
+	IPC_REQ_ASSERTION = 160,	/* str client id, str token URL, u32
+					   lifetime seconds: an Entra ID
+					   client assertion (auth = token) */
+	IPC_ANS_ASSERTION = 161,	/* str compact JWT */
 };
 
 /*

@@ -151,7 +151,6 @@ struct intune {
 int64_t	 intune_now(void);
 int	 intune_deadline(const struct conf *, int attempts);
 void	 intune_uuid(char out[37]);
-char	*intune_base64(const uint8_t *, size_t, int url);
 void	 intune_clean(char *dst, size_t dstsz, const char *src, size_t len);
 void	 intune_wipe(char *);
 int	 intune_private_file(const char *path);

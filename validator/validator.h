@@ -119,5 +119,6 @@ int	signer_pend(struct validator *, const char *profile,
 int	signer_txid(struct validator *, const char *txid,
 	    char serial[SERIAL_HEX_MAX]);
 void	signer_close(struct validator *);
+char	*signer_assertion(void *validator, const char *aud);
 
 #endif
