@@ -74,8 +74,9 @@ jwt_check(const struct jwt_claims *jc, char *why, size_t whylen)
 
 	if (!jwt_chars(jc->jc_client_id, JWT_CLIENT_ID_MAX, "-._"))
 		bad = "client id: 1 to 128 letters, digits, '-', '.', '_'";
-	else if (strncmp(jc->jc_aud, "https://", 8) != 0 ||
-	    !jwt_chars(jc->jc_aud, JWT_AUD_MAX, "-._~:/?#[]@!$&()*+,;=%"))
+	else if (jc->jc_aud == NULL || strncmp(jc->jc_aud, "https://", 8) !=
+	    0 || jc->jc_aud[8] == '/' || !jwt_chars(jc->jc_aud + 8,
+	    JWT_AUD_MAX - 8, "-._~:/?#[]@!$&()*+,;=%"))
 		bad = "token URL: an https URL of at most 512 plain characters";
 	else if (jc->jc_lifetime < JWT_LIFETIME_MIN ||
 	    jc->jc_lifetime > JWT_LIFETIME_MAX)
