@@ -253,19 +253,17 @@ ctl_install_ca_cert(const struct conf *cf, int argc, char **argv)
 int
 ctl_intune_key(const struct conf *cf, int argc, char **argv)
 {
-	char	 path[4096], real[PATH_MAX], *extra[4];
+	char	 path[4096], real[PATH_MAX], *extra[4], *subject = NULL;
 	uid_t	 uid;
 	gid_t	 gid;
-	int	 i, n = 2;
+	int	 i, n = 0;
 
 	snprintf(path, sizeof(path), "%s/intune-%u.pem", cf->cf_state_dir,
 	    cf->cf_ca_id);
-	extra[0] = "--intune-key";
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc) {
-			extra[n++] = "--subject";
-			extra[n++] = argv[++i];
-		} else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
+		if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc)
+			subject = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
 		    argv[i + 1][0] != '\0')
 			snprintf(path, sizeof(path), "%s", argv[++i]);
 		else {
@@ -273,8 +271,6 @@ ctl_intune_key(const struct conf *cf, int argc, char **argv)
 			    "[--subject DN] [--out FILE]\n");
 			return 2;
 		}
-		if (n > 4)
-			return 2;
 	}
 	if (privdrop_lookup(cf->cf_user_signer, &uid, &gid) == -1 ||
 	    ensure_signer_file(path, uid, gid) == -1)
@@ -284,6 +280,11 @@ ctl_intune_key(const struct conf *cf, int argc, char **argv)
 		fprintf(stderr, "keywardctl: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	extra[1] = real;
+	extra[n++] = "--intune-key";
+	extra[n++] = real;
+	if (subject != NULL) {
+		extra[n++] = "--subject";
+		extra[n++] = subject;
+	}
 	return signer_run(cf, extra, n);
 }
