@@ -69,8 +69,8 @@ typedef void	intune_cb(void *arg, enum intune_result, const char *msg);
 
 /*
  * Makes a signed JWT client assertion for the token endpoint aud; NULL on
- * failure.  The default signs with the key file; a key kept in the token
- * would have the signer build and sign the assertion instead.
+ * failure.  auth = certificate signs with the key file; with auth = token
+ * the validator sets one that has the signer build and sign it.
  */
 typedef char	*intune_assert_fn(void *arg, const char *aud);
 
