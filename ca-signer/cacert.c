@@ -41,6 +41,15 @@ static const struct ext_spec ocsp_exts[] = {
 	{ NID_undef, NULL }
 };
 
+/* Entra ID reads only the key and the thumbprint; a plain leaf. */
+static const struct ext_spec intune_exts[] = {
+	{ NID_basic_constraints, "critical,CA:FALSE" },
+	{ NID_key_usage, "critical,digitalSignature" },
+	{ NID_undef, NULL }
+};
+
+#define INTUNE_DAYS	730	/* the app registration shows when it ends */
+
 struct cacert_req {
 	const char		*cr_role;	/* for log lines */
 	const char		*cr_subject;
@@ -167,6 +176,16 @@ cacert_ocsp(const struct conf *cf, EVP_PKEY *pub, X509 *ca_cert,
 		cr.cr_days = cf->cf_ocsp_validity_days;
 	}
 	return cacert_build(cf, &cr, pub, ca_cert, ca_key);
+}
+
+X509 *
+cacert_intune(const struct conf *cf, const char *subject, EVP_PKEY *pub,
+    EVP_PKEY *key)
+{
+	struct cacert_req	 cr = { "Intune", subject, INTUNE_DAYS,
+	    intune_exts, 0 };
+
+	return cacert_build(cf, &cr, pub, NULL, key);
 }
 
 /* The CA extensions (ca_exts) as the request's extension request. */

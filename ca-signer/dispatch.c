@@ -7,6 +7,7 @@
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "jwt.h"
 #include "serve.h"
 #include "signer.h"
 
@@ -37,6 +38,9 @@
 #define CRLREP_MIN	((4 + 1) + 4 + (4 + 1) + 2 * 4)
 #define CRLREP_MAX	((4 + CERTREP_TXID_MAX) + (4 + CERTREP_NONCE_MAX) + \
 			    (4 + IPC_CERT_MAX) + 2 * 4)
+/* str client id, str token URL, u32 lifetime */
+#define ASSERT_MIN	((4 + 1) + (4 + 1) + 4)
+#define ASSERT_MAX	((4 + JWT_CLIENT_ID_MAX) + (4 + JWT_AUD_MAX) + 4)
 
 static const struct ipc_rule rules[] = {
 	/* type		    peers				min max		handler */
@@ -74,6 +78,8 @@ static const struct ipc_rule rules[] = {
 	{ IPC_REQ_CRLREP,   PEER_FRONTEND,	CRLREP_MIN, CRLREP_MAX,
 									h_crlrep },
 	{ IPC_REQ_DIRLIST,  PEER_VALIDATOR,		8, 8,		h_dirlist },
+	{ IPC_REQ_ASSERTION, PEER_VALIDATOR,	ASSERT_MIN, ASSERT_MAX,
+									h_assertion },
 };
 
 /* ipc_serve's handler: the rule table above, for this worker's CA. */

@@ -59,6 +59,22 @@ signer_install(struct ledger *lg, uint32_t ca_id, const char *role, X509 *x)
 	return r;
 }
 
+/* Generates the role's pair in the token unless it exists, and says so. */
+int
+signer_ensure_pair(const struct conf *cf, const char *role, int key_type)
+{
+	char	 label[KEY_LABEL_MAX];
+	int	 created;
+
+	if (keygen_pair(cf, cf->cf_ca_id, role, key_type, &created) == -1)
+		return -1;
+	token_label(cf->cf_ca_id, role, label, sizeof(label));
+	printf("key %s: %s\n", label, created ?
+	    "generated in the token (sensitive, not extractable)" :
+	    "already exists");
+	return 0;
+}
+
 static int
 ensure_pairs(const struct conf *cf, int ca_type)
 {
@@ -66,22 +82,15 @@ ensure_pairs(const struct conf *cf, int ca_type)
 	    KEY_ROLE_OCSP };
 	int	 types[3] = { ca_type, cf->cf_ra_key_type,
 	    cf->cf_ocsp_key_type };
-	char	 label[KEY_LABEL_MAX];
 	int	 i, created;
 
 	if (keygen_token(cf, &created) == -1)
 		return -1;
 	printf("token '%s': %s\n", cf->cf_token_label,
 	    created ? "created" : "already exists");
-	for (i = 0; i < 3; i++) {
-		if (keygen_pair(cf, cf->cf_ca_id, roles[i], types[i],
-		    &created) == -1)
+	for (i = 0; i < 3; i++)
+		if (signer_ensure_pair(cf, roles[i], types[i]) == -1)
 			return -1;
-		token_label(cf->cf_ca_id, roles[i], label, sizeof(label));
-		printf("key %s: %s\n", label, created ?
-		    "generated in the token (sensitive, not extractable)" :
-		    "already exists");
-	}
 	return 0;
 }
 
@@ -352,7 +361,8 @@ signer_load_ca(struct signer *sg)
 		    "certificate in the ledger");
 		return -1;
 	}
-	if (load_scep(sg) == -1 || responder_load(sg) == -1)
+	if (load_scep(sg) == -1 || responder_load(sg) == -1 ||
+	    assertion_load(sg) == -1)
 		return -1;
 	return 0;
 }

@@ -27,7 +27,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: keyward-signer -c FILE --serve N | --init "
-	    "[--key-type T] [--subordinate] | --install-ca-cert FILE\n");
+	    "[--key-type T] [--subordinate] | --install-ca-cert FILE |\n"
+	    "       --intune-key FILE [--subject DN]\n");
 	exit(2);
 }
 
@@ -70,6 +71,7 @@ serve(const struct conf *cf, int worker)
 	X509_free(sg.sg_ra_cert);
 	X509_free(sg.sg_root_cert);
 	X509_free(sg.sg_ocsp_cert);
+	free(sg.sg_intune_thumb);
 	free(sg.sg_crl.sc_der);
 	return 0;
 }
@@ -83,10 +85,13 @@ main(int argc, char *argv[])
 		{ "key-type", required_argument, NULL, 'k' },
 		{ "subordinate", no_argument, NULL, 'S' },
 		{ "install-ca-cert", required_argument, NULL, 'I' },
+		{ "intune-key", required_argument, NULL, 'N' },
+		{ "subject", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf	 cf;
-	const char	*path = NULL, *install = NULL;
+	const char	*path = NULL, *install = NULL, *intune = NULL;
+	const char	*subject = "CN=keyward Intune app";
 	int		 ch, worker = -1, init = 0, sub = 0, kt = -1, r;
 
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
@@ -96,6 +101,8 @@ main(int argc, char *argv[])
 		case 'i': init = 1; break;
 		case 'S': sub = 1; break;
 		case 'I': install = optarg; break;
+		case 'N': intune = optarg; break;
+		case 'D': subject = optarg; break;
 		case 'k':
 			if ((kt = conf_key_type(optarg)) == -1)
 				fatalx("unknown key type '%s' (rsa:2048, "
@@ -105,7 +112,8 @@ main(int argc, char *argv[])
 		default: usage();
 		}
 	}
-	if (path == NULL || (worker < 0) + !init + (install == NULL) != 2)
+	if (path == NULL || (worker < 0) + !init + (install == NULL) +
+	    (intune == NULL) != 3)
 		usage();
 	log_init("keyward-signer", LOG_LVL_INFO);
 	if (conf_load(path, &cf) == -1)
@@ -116,6 +124,8 @@ main(int argc, char *argv[])
 		r = signer_init(&cf, kt, sub);
 	else if (install != NULL)
 		r = signer_install_ca(&cf, install);
+	else if (intune != NULL)
+		r = signer_intune_key(&cf, subject, intune);
 	else
 		r = serve(&cf, worker);
 	conf_free(&cf);

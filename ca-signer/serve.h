@@ -44,6 +44,8 @@ struct signer {
 	X509			*sg_root_cert;	/* above a sub-CA, or NULL */
 	X509			*sg_ocsp_cert;	/* NULL: no OCSP */
 	EVP_PKEY		*sg_ocsp_key;	/* owned by the token */
+	EVP_PKEY		*sg_intune_key;	/* owned by the token */
+	char			*sg_intune_thumb;	/* NULL: no key */
 	time_t			 sg_ocsp_renewed;	/* last attempt */
 	struct signer_crl	 sg_crl;
 	time_t			 sg_last_tick;
@@ -111,9 +113,17 @@ int	h_crlrep(void *, struct ipc_msg *, struct ipc_msg *);
 int	signer_init(const struct conf *, int key_type, int subordinate);
 int	signer_install_ca(const struct conf *, const char *path);
 int	signer_load_ca(struct signer *);
+int	signer_ensure_pair(const struct conf *, const char *role,
+	    int key_type);
 X509	*signer_ledger_cert(struct ledger *, uint32_t ca_id, const char *role);
 int	signer_install(struct ledger *, uint32_t ca_id, const char *role,
 	    X509 *);
+
+/* assertion.c: Entra ID client assertions with the key in the token. */
+int	signer_intune_key(const struct conf *, const char *subject,
+	    const char *path);
+int	assertion_load(struct signer *);
+int	h_assertion(void *, struct ipc_msg *, struct ipc_msg *);
 
 /* responder.c: the delegated OCSP responder certificate. */
 int	responder_load(struct signer *);

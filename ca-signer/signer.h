@@ -20,6 +20,7 @@ struct ledger;
 #define KEY_ROLE_CA	"ca"
 #define KEY_ROLE_RA	"ra"
 #define KEY_ROLE_OCSP	"ocsp"
+#define KEY_ROLE_INTUNE	"intune"	/* Entra ID client assertions */
 #define KEY_LABEL_MAX	64
 
 #define SERIAL_LEN	16	/* 128 bits of CSPRNG output */
@@ -70,6 +71,9 @@ X509	*cacert_ra(const struct conf *, EVP_PKEY *pub, X509 *ca_cert,
 	    EVP_PKEY *ca_key);
 X509	*cacert_ocsp(const struct conf *, EVP_PKEY *pub, X509 *ca_cert,
 	    EVP_PKEY *ca_key);
+/* Self-signed, for the Entra ID app registration (no CA extensions). */
+X509	*cacert_intune(const struct conf *, const char *subject,
+	    EVP_PKEY *pub, EVP_PKEY *key);
 /* 0 if cert is a CA certificate for the public key pub. */
 int	 cacert_matches(X509 *cert, EVP_PKEY *pub, char *why, size_t whylen);
 

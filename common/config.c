@@ -116,7 +116,8 @@ static const struct conf_name intune_cns[] = {
 
 static const struct conf_name intune_auths[] = {
 	{ "secret", INTUNE_AUTH_SECRET },
-	{ "certificate", INTUNE_AUTH_CERTIFICATE }, { NULL, 0 }
+	{ "certificate", INTUNE_AUTH_CERTIFICATE },
+	{ "token", INTUNE_AUTH_TOKEN }, { NULL, 0 }
 };
 
 static const struct conf_name intune_algs[] = {

@@ -56,6 +56,7 @@ enum challenge_mode {
 enum intune_auth {
 	INTUNE_AUTH_SECRET,		/* client secret from a file */
 	INTUNE_AUTH_CERTIFICATE,	/* JWT client assertion */
+	INTUNE_AUTH_TOKEN,		/* the same, signed in the token */
 	INTUNE_AUTH__MAX
 };
 

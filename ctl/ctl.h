@@ -16,6 +16,7 @@ int	ctl_sample_config(int argc, char **argv);
 
 /* init.c: init and install-ca-cert (token work runs in keyward-signer). */
 int	ctl_init(const struct conf *, int argc, char **argv);
+int	ctl_intune_key(const struct conf *, int argc, char **argv);
 int	ctl_install_ca_cert(const struct conf *, int argc, char **argv);
 
 /* client.c: the admin socket. */

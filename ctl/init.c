@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,16 +131,13 @@ ensure_softhsm(const struct conf *cf, uid_t uid, gid_t gid)
 	return 0;
 }
 
-/* An empty file the signer (which cannot create files in the state
- * directory) fills with the sub-CA request. */
+/* An empty file for the signer to fill (it cannot create files in the
+ * state directory): the sub-CA request, the Intune certificate. */
 static int
-ensure_csr_file(const struct conf *cf, uid_t uid, gid_t gid)
+ensure_signer_file(const char *path, uid_t uid, gid_t gid)
 {
-	char	 path[1024];
 	int	 fd;
 
-	snprintf(path, sizeof(path), "%s/ca-%u.csr", cf->cf_state_dir,
-	    cf->cf_ca_id);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
 	    (geteuid() == 0 && fchown(fd, uid, gid) == -1)) {
 		fprintf(stderr, "keywardctl: %s: %s\n", path, strerror(errno));
@@ -154,7 +152,7 @@ ensure_csr_file(const struct conf *cf, uid_t uid, gid_t gid)
 static int
 prepare(const struct conf *cf, int subordinate)
 {
-	char	 dir[1024];
+	char	 dir[1024], csr[1024];
 	uid_t	 uid, vuid;
 	gid_t	 gid, vgid;
 
@@ -164,13 +162,15 @@ prepare(const struct conf *cf, int subordinate)
 	    privdrop_lookup(cf->cf_user_validator, &vuid, &vgid) == -1)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s", cf->cf_ledger);
+	snprintf(csr, sizeof(csr), "%s/ca-%u.csr", cf->cf_state_dir,
+	    cf->cf_ca_id);
 	if (ensure_dir(cf->cf_state_dir, 0755, 0, 0) == -1 ||
 	    ensure_dir(cf->cf_chroot, 0755, 0, 0) == -1 ||
 	    ensure_dir(dirname(dir), 0700, uid, gid) == -1 ||
 	    ensure_softhsm(cf, uid, gid) == -1 ||
 	    ensure_secret(cf->cf_pin_file, uid, gid) == -1 ||
 	    ensure_secret(cf->cf_so_pin_file, uid, gid) == -1 ||
-	    (subordinate && ensure_csr_file(cf, uid, gid) == -1))
+	    (subordinate && ensure_signer_file(csr, uid, gid) == -1))
 		return -1;
 	/* The static challenge is the validator's to read. */
 	if (cf->cf_challenge_file != NULL && geteuid() == 0 &&
@@ -243,4 +243,48 @@ ctl_install_ca_cert(const struct conf *cf, int argc, char **argv)
 	extra[0] = "--install-ca-cert";
 	extra[1] = path;
 	return signer_run(cf, extra, 2);
+}
+
+/*
+ * intune-key [--subject DN] [--out FILE]: the Entra ID assertion key in
+ * the token and its self-signed certificate, written to FILE (default
+ * STATE/intune-ID.pem) for the app registration.
+ */
+int
+ctl_intune_key(const struct conf *cf, int argc, char **argv)
+{
+	char	 path[4096], real[PATH_MAX], *extra[4], *subject = NULL;
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 i, n = 0;
+
+	snprintf(path, sizeof(path), "%s/intune-%u.pem", cf->cf_state_dir,
+	    cf->cf_ca_id);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc)
+			subject = argv[++i];
+		else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc &&
+		    argv[i + 1][0] != '\0')
+			snprintf(path, sizeof(path), "%s", argv[++i]);
+		else {
+			fprintf(stderr, "keywardctl: usage: intune-key "
+			    "[--subject DN] [--out FILE]\n");
+			return 2;
+		}
+	}
+	if (privdrop_lookup(cf->cf_user_signer, &uid, &gid) == -1 ||
+	    ensure_signer_file(path, uid, gid) == -1)
+		return 1;
+	/* The signer opens the file after dropping root: pass it whole. */
+	if (realpath(path, real) == NULL) {
+		fprintf(stderr, "keywardctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	extra[n++] = "--intune-key";
+	extra[n++] = real;
+	if (subject != NULL) {
+		extra[n++] = "--subject";
+		extra[n++] = subject;
+	}
+	return signer_run(cf, extra, n);
 }

@@ -21,6 +21,8 @@ static const struct command {
 } commands[] = {
 	{ "init", ctl_init, "init [--key-type T] [--subordinate]" },
 	{ "install-ca-cert", ctl_install_ca_cert, "install-ca-cert FILE" },
+	{ "intune-key", ctl_intune_key,
+	    "intune-key [--subject DN] [--out FILE]" },
 	{ "issue", ctl_issue, "issue --csr FILE --profile NAME [--out FILE]" },
 	{ "list", ctl_list, "list [--status valid|revoked|hold|withheld]" },
 	{ "show", ctl_show, "show SERIAL" },

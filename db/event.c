@@ -272,7 +272,8 @@ ledger_ca_install(struct ledger *l, uint32_t ca_id, const char *role,
 	struct ledger_event	 ev;
 
 	if (role == NULL || (strcmp(role, ROLE_CA) && strcmp(role, ROLE_RA) &&
-	    strcmp(role, ROLE_OCSP) && strcmp(role, ROLE_ROOT)))
+	    strcmp(role, ROLE_OCSP) && strcmp(role, ROLE_ROOT) &&
+	    strcmp(role, ROLE_INTUNE)))
 		return ledger_seterr(l, "unknown CA role");
 	if (!der_is(der, derlen, ASN1_ITEM_rptr(X509)))
 		return ledger_seterr(l, "%s certificate: not DER X.509", role);

@@ -43,6 +43,7 @@
 #define ROLE_RA		"ra"
 #define ROLE_OCSP	"ocsp"
 #define ROLE_ROOT	"root"		/* external root above a sub-CA */
+#define ROLE_INTUNE	"intune"	/* Entra ID client assertions */
 
 struct ledger;
 

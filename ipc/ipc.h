@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_VERSION	6
+#define IPC_VERSION	7
 #define IPC_HDR_LEN	16
 #define IPC_BODY_MAX	(1024 * 1024)	/* no message is larger */
 #define IPC_CSR_MAX	(16 * 1024)
@@ -125,6 +125,10 @@ enum ipc_type {
 	IPC_REQ_SYNC = 152,		/* (empty): run a directory sync */
 	IPC_ANS_SYNC = 153,		/* u32 checked, u32 revoked, u32 held,
 					   u32 released, u32 unknown */
+	IPC_REQ_ASSERTION = 160,	/* str client id, str token URL, u32
+					   lifetime seconds: an Entra ID
+					   client assertion (auth = token) */
+	IPC_ANS_ASSERTION = 161,	/* str compact JWT */
 };
 
 /*

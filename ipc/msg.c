@@ -330,6 +330,8 @@ ipc_type_name(uint16_t type)
 	case IPC_ANS_CRL:	return "ANS_CRL";
 	case IPC_REQ_CRLREP:	return "REQ_CRLREP";
 	case IPC_ANS_CRLREP:	return "ANS_CRLREP";
+	case IPC_REQ_ASSERTION:	return "REQ_ASSERTION";
+	case IPC_ANS_ASSERTION:	return "ANS_ASSERTION";
 	default:		return "unknown";
 	}
 }

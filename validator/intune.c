@@ -12,7 +12,6 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "common.h"
@@ -63,7 +62,7 @@ intune_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A random (version 4) UUID for client-request-id and jti. */
+/* A random (version 4) UUID for client-request-id. */
 void
 intune_uuid(char out[37])
 {
@@ -76,29 +75,6 @@ intune_uuid(char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-/* Base64 without line breaks; url: the JWT alphabet without padding. */
-char *
-intune_base64(const uint8_t *in, size_t len, int url)
-{
-	char	*out, *p;
-	size_t	 n;
-
-	if (len > INT32_MAX / 2 ||
-	    (out = malloc(4 * ((len + 2) / 3) + 1)) == NULL)
-		return NULL;
-	n = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	out[n] = '\0';
-	if (!url)
-		return out;
-	for (p = out; *p != '\0'; p++)
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-	out[strcspn(out, "=")] = '\0';
-	return out;
 }
 
 /* Copies at most len bytes of src as printable ASCII for a log line. */
@@ -251,7 +227,7 @@ creds_load(struct intune *in, char **proxy_login)
 		if ((in->in_secret = cred_read(cf->cf_intune_secret_file)) ==
 		    NULL)
 			return -1;
-	} else {
+	} else if (cf->cf_intune_auth == INTUNE_AUTH_CERTIFICATE) {
 		if ((in->in_jwt = ijwt_load(cf)) == NULL)
 			return -1;
 		intune_set_assertion(in, ijwt_assert, in->in_jwt);

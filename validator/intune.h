@@ -69,8 +69,8 @@ typedef void	intune_cb(void *arg, enum intune_result, const char *msg);
 
 /*
  * Makes a signed JWT client assertion for the token endpoint aud; NULL on
- * failure.  The default signs with the key file; a key kept in the token
- * would have the signer build and sign the assertion instead.
+ * failure.  auth = certificate signs with the key file; with auth = token
+ * the validator sets one that has the signer build and sign it.
  */
 typedef char	*intune_assert_fn(void *arg, const char *aud);
 
@@ -182,7 +182,6 @@ struct intune {
 int64_t	 intune_now(void);
 int	 intune_deadline(const struct conf *, int attempts);
 void	 intune_uuid(char out[37]);
-char	*intune_base64(const uint8_t *, size_t, int url);
 void	 intune_clean(char *dst, size_t dstsz, const char *src, size_t len);
 void	 intune_wipe(char *);
 int	 intune_private_file(const char *path);

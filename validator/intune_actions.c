@@ -22,6 +22,7 @@
 #include "common.h"
 #include "config.h"
 #include "intune.h"
+#include "jwt.h"
 
 #define VALIDATE_ATTEMPTS	2
 #define CN_MAX			256
@@ -277,7 +278,7 @@ intune_validate(struct intune *in, const char *txid, const uint8_t *csr,
 	char	*b64, *body = NULL;
 
 	if (args_ok("validateRequest", txid, csrlen) == -1 ||
-	    (b64 = intune_base64(csr, csrlen, 0)) == NULL)
+	    (b64 = jwt_base64(csr, csrlen, 0)) == NULL)
 		return -1;
 	body = json_text(json_pack("{s:{s:s, s:s, s:s}}", "request",
 	    "transactionId", txid, "certificateRequest", b64, "callerInfo",
@@ -332,7 +333,7 @@ intune_notify_success(struct intune *in, const char *txid,
 		    "certificate", txid);
 		return -1;
 	}
-	if ((b64 = intune_base64(csr, csrlen, 0)) == NULL)
+	if ((b64 = jwt_base64(csr, csrlen, 0)) == NULL)
 		return -1;
 	body = json_text(json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
 	    "s:s, s:s}}", "notification", "transactionId", txid,
@@ -355,7 +356,7 @@ intune_notify_failure(struct intune *in, const char *txid,
 	char	*b64, *body, d[INTUNE_DESC_MAX + 1];
 
 	if (args_ok("failureNotification", txid, csrlen) == -1 ||
-	    (b64 = intune_base64(csr, csrlen, 0)) == NULL)
+	    (b64 = jwt_base64(csr, csrlen, 0)) == NULL)
 		return -1;
 	intune_clean(d, sizeof(d), desc, sizeof(d));
 	body = json_text(json_pack("{s:{s:s, s:s, s:I, s:s, s:s}}",

@@ -10,15 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "common.h"
 #include "config.h"
 #include "intune.h"
+#include "jwt.h"
 
 #define LIFETIME_S	300	/* Entra ID accepts up to 10 minutes */
 #define SIG_MAX		1024	/* RSA up to 8192 bits */
@@ -66,9 +65,6 @@ ijwt_load(const struct conf *cf)
 {
 	struct ijwt	*jw;
 	X509		*cert = NULL;
-	uint8_t		 md[EVP_MAX_MD_SIZE];
-	unsigned	 mdlen;
-	int		 ps = cf->cf_intune_alg == INTUNE_ALG_PS256;
 
 	if ((jw = calloc(1, sizeof(*jw))) == NULL) {
 		log_warn("calloc");
@@ -91,8 +87,8 @@ ijwt_load(const struct conf *cf)
 		    cf->cf_intune_cert_file);
 		goto fail;
 	}
-	if (X509_digest(cert, ps ? EVP_sha256() : EVP_sha1(), md, &mdlen) !=
-	    1 || (jw->jw_thumb = intune_base64(md, mdlen, 1)) == NULL)
+	if ((jw->jw_thumb = jwt_thumbprint(cert,
+	    cf->cf_intune_alg == INTUNE_ALG_PS256)) == NULL)
 		goto fail;
 	X509_free(cert);
 	return jw;
@@ -112,71 +108,14 @@ ijwt_free(struct ijwt *jw)
 	free(jw);
 }
 
-/* base64url of a JSON object's compact form; the object is released. */
-static char *
-json_part(json_t *j)
-{
-	char	*s, *out = NULL;
-
-	if (j != NULL && (s = json_dumps(j, JSON_COMPACT)) != NULL) {
-		out = intune_base64((const uint8_t *)s, strlen(s), 1);
-		free(s);
-	}
-	json_decref(j);
-	return out;
-}
-
-/* SHA-256 signature of input, PSS (salt = digest length) or PKCS#1. */
-static char *
-jwt_sign(const struct ijwt *jw, const char *input)
-{
-	EVP_MD_CTX	*ctx;
-	EVP_PKEY_CTX	*pctx;
-	uint8_t		 sig[SIG_MAX];
-	size_t		 siglen = sizeof(sig);
-	char		*out = NULL;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	if (EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, jw->jw_key) !=
-	    1 || (jw->jw_alg == INTUNE_ALG_PS256 &&
-	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
-	    1 || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)) ||
-	    EVP_DigestSign(ctx, sig, &siglen, (const uint8_t *)input,
-	    strlen(input)) != 1)
-		log_warnx("intune: EVP_DigestSign of the client assertion");
-	else
-		out = intune_base64(sig, siglen, 1);
-	EVP_MD_CTX_free(ctx);
-	return out;
-}
-
-/* intune_assert_fn: header.claims.signature for the token URL aud. */
+/* intune_assert_fn: the assertion for the token URL aud. */
 char *
 ijwt_assert(void *arg, const char *aud)
 {
 	const struct ijwt	*jw = arg;
-	char			 jti[37], *hdr, *claims, *input = NULL;
-	char			*sig = NULL, *out = NULL;
-	json_int_t		 now = (json_int_t)time(NULL);
-	int			 ps = jw->jw_alg == INTUNE_ALG_PS256;
+	struct jwt_claims	 jc = { jw->jw_client_id, aud, LIFETIME_S,
+	    time(NULL) };
 
-	intune_uuid(jti);
-	hdr = json_part(json_pack("{s:s, s:s, s:s}", "alg", ps ? "PS256" :
-	    "RS256", "typ", "JWT", ps ? "x5t#S256" : "x5t", jw->jw_thumb));
-	claims = json_part(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
-	    "aud", aud, "iss", jw->jw_client_id, "sub", jw->jw_client_id,
-	    "jti", jti, "nbf", now, "iat", now, "exp", now + LIFETIME_S));
-	if (hdr != NULL && claims != NULL &&
-	    asprintf(&input, "%s.%s", hdr, claims) == -1)
-		input = NULL;
-	if (input != NULL && (sig = jwt_sign(jw, input)) != NULL &&
-	    asprintf(&out, "%s.%s", input, sig) == -1)
-		out = NULL;
-	free(hdr);
-	free(claims);
-	free(input);
-	free(sig);
-	return out;
+	return jwt_assertion(&jc, jw->jw_alg == INTUNE_ALG_PS256,
+	    jw->jw_thumb, jw->jw_key);
 }

@@ -57,7 +57,9 @@ token_form(struct intune *in, enum intune_scope sc)
 	if (!bad && in->in_secret != NULL)
 		bad = form_add(&form, "client_secret", in->in_secret) == -1;
 	else if (!bad) {
-		jwt = in->in_assert(in->in_assert_arg, in->in_token_url);
+		/* NULL until the validator connects a token's signer. */
+		jwt = in->in_assert == NULL ? NULL :
+		    in->in_assert(in->in_assert_arg, in->in_token_url);
 		bad = jwt == NULL || form_add(&form, "client_assertion_type",
 		    ASSERTION_TYPE) == -1 ||
 		    form_add(&form, "client_assertion", jwt) == -1;

@@ -138,6 +138,8 @@ main(int argc, char *argv[])
 	if (cf.cf_intune_tenant != NULL &&
 	    (vd.vd_intune = intune_new(vd.vd_base, &cf)) == NULL)
 		fatalx("intune: cannot start the client");
+	if (vd.vd_intune != NULL && cf.cf_intune_auth == INTUNE_AUTH_TOKEN)
+		intune_set_assertion(vd.vd_intune, signer_assertion, &vd);
 	if (vd.vd_intune != NULL && (vd.vd_dirsync = dirsync_new(&vd)) == NULL)
 		fatalx("dirsync: cannot start");
 	sandbox_enter(SANDBOX_VALIDATOR);

@@ -17,10 +17,12 @@
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "jwt.h"
 #include "privdrop.h"
 #include "validator.h"
 
 #define SIGNER_TIMEOUT_S	30	/* a token may be slow to sign */
+#define ASSERTION_S		300	/* Entra ID accepts up to 10 minutes */
 
 static int	signer_connect(struct validator *);
 static int	signer_call(struct validator *, struct ipc_msg *,
@@ -75,6 +77,17 @@ signer_call(struct validator *vd, struct ipc_msg *req, struct ipc_msg *ans)
 	return -1;
 }
 
+/* 1 if ans is the signer's refusal (rf filled), else 0. */
+static int
+signer_refused(struct ipc_msg *ans, struct signer_refusal *rf)
+{
+	if (ans->m_hdr.h_type != IPC_ANS_ERROR)
+		return 0;
+	ipc_get_u32(ans, &rf->sr_code);
+	ipc_get_str(ans, rf->sr_msg, sizeof(rf->sr_msg));
+	return 1;
+}
+
 /*
  * Makes a call answered by a certificate record, read into c (pointing
  * into ans, which the caller frees): 0, 1 if the signer refused (rf
@@ -89,11 +102,7 @@ signer_cert_call(struct validator *vd, struct ipc_msg *req,
 	memset(ans, 0, sizeof(*ans));
 	if (signer_call(vd, req, ans) == -1)
 		return -1;
-	if (ans->m_hdr.h_type == IPC_ANS_ERROR) {
-		ipc_get_u32(ans, &rf->sr_code);
-		ipc_get_str(ans, rf->sr_msg, sizeof(rf->sr_msg));
-		r = 1;
-	} else
+	if ((r = signer_refused(ans, rf)) == 0)
 		ipc_get_cert(ans, c);
 	if (ipc_get_end(ans) == -1) {
 		log_warnx("signer: malformed %s",
@@ -280,4 +289,40 @@ signer_dirlist(struct validator *vd, uint64_t after, signer_dirrow_cb *cb,
 	ipc_msg_free(&req);
 	ipc_msg_free(&ans);
 	return r;
+}
+
+/*
+ * intune_assert_fn for [intune] auth = token: the signer builds the client
+ * assertion for the token URL aud and signs it with the key in the token.
+ */
+char *
+signer_assertion(void *arg, const char *aud)
+{
+	struct validator	*vd = arg;
+	struct signer_refusal	 rf;
+	struct ipc_msg		 req, ans;
+	char			 jwt[JWT_MAX], *out = NULL;
+
+	ipc_msg_init(&req, IPC_REQ_ASSERTION, 0, vd->vd_conf->cf_ca_id);
+	ipc_put_str(&req, vd->vd_conf->cf_intune_client_id);
+	ipc_put_str(&req, aud);
+	ipc_put_u32(&req, ASSERTION_S);
+	memset(&ans, 0, sizeof(ans));
+	if (signer_call(vd, &req, &ans) == -1)
+		log_warnx("signer: no client assertion");
+	else if (signer_refused(&ans, &rf))
+		log_warnx("signer refused the client assertion: %s",
+		    rf.sr_msg);
+	else {
+		ipc_get_str(&ans, jwt, sizeof(jwt));
+		if (ipc_get_end(&ans) == -1)
+			log_warnx("signer: malformed %s",
+			    ipc_type_name(ans.m_hdr.h_type));
+		else if ((out = strdup(jwt)) == NULL)
+			log_warn("strdup");
+		explicit_bzero(jwt, sizeof(jwt));
+	}
+	ipc_msg_free(&req);
+	ipc_msg_free(&ans);
+	return out;
 }

@@ -147,5 +147,6 @@ typedef void	signer_dirrow_cb(void *, uint64_t rowid, const char *serial,
 int	signer_dirlist(struct validator *, uint64_t after, signer_dirrow_cb *,
 	    void *);
 void	signer_close(struct validator *);
+char	*signer_assertion(void *validator, const char *aud);
 
 #endif

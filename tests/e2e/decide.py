@@ -10,7 +10,7 @@ import socket
 import struct
 import sys
 
-VERSION, REQ_DECIDE, ANS_DECIDE, REQ_ISSUE = 6, 130, 131, 100  # ipc/ipc.h
+VERSION, REQ_DECIDE, ANS_DECIDE, REQ_ISSUE = 7, 130, 131, 100  # ipc/ipc.h
 
 
 def frame(mtype, body):

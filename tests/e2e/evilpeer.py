@@ -11,7 +11,7 @@ import socket
 import struct
 import sys
 
-VERSION = 6  # IPC_VERSION in ipc/ipc.h
+VERSION = 7  # IPC_VERSION in ipc/ipc.h
 REQ_ISSUE, REQ_PING, REQ_REVOKE, REQ_LIST = 100, 10, 102, 112
 REQ_DIRLIST, REQ_SYNC = 150, 152
 

@@ -44,10 +44,11 @@ make_pki() {
 	return $r
 } 2>/dev/null
 
+# CLIENT_CERT: the app registration's certificate, if not app.pem.
 start_fakes() {
 	python3 "$FAKE/fakeintune.py" --cert "$T/srv.pem" --key "$T/srv.key" \
 	    --port-file "$T/fake.port" --log "$FLOG" --client-id "$CLIENT_ID" \
-	    --secret-file "$T/secret" --client-cert "$T/app.pem" \
+	    --secret-file "$T/secret" --client-cert "${CLIENT_CERT:-$T/app.pem}" \
 	    >/dev/null 2>"$T/fake.err" &
 	PIDS="$PIDS $!"
 	python3 "$FAKE/connectproxy.py" --user kw --password-file \
