@@ -106,7 +106,7 @@ ocsp_cache_get(int md, const char *serial, time_t now)
 	    nwant < OCSP_WANT_MAX) {
 		e->oe_wanted = 1;
 		want_md[nwant] = md;
-		memcpy(want_serial[nwant++], serial, SERIAL_HEX_MAX);
+		memcpy(want_serial[nwant++], e->oe_serial, SERIAL_HEX_MAX);
 	}
 	return e;
 }
