@@ -26,9 +26,11 @@ done
 [ -x "$top_builddir/bench/tokenrate" ] || {
 	echo "ocsp-bench: build first (no $top_builddir/bench/tokenrate)"; exit 1; }
 . "$top_srcdir/tests/e2e/lib.sh"
+# Servers run in process groups of their own, stopped as a group:
+# openssl ocsp -multi forks workers that would outlive their parent.
 PIDS=
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do kill -- "-$p" 2>/dev/null; done
 	stop_keyward
 	rm -rf "$T"
 }
@@ -86,7 +88,7 @@ http {
 	}
 }
 EOF
-nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' &
+setsid nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' &
 PIDS="$PIDS $!"
 wait_for curl -sf -o /dev/null "http://127.0.0.1:$NPORT$GETPATH" ||
     die "nginx does not serve the exported response"
@@ -108,6 +110,7 @@ openssl req -newkey rsa:2048 -nodes -keyout "$R/dev.key" \
 printf 'V\t%s\t\t03\tunknown\t/CN=bench-device\n' \
     "$(date -u -d tomorrow +%y%m%d%H%M%SZ)" >"$R/index.txt"
 OPORT=$(free_port)
+# -multi puts itself in a process group of its own (setpgid).
 openssl ocsp -index "$R/index.txt" -port "$OPORT" -rsigner "$R/ocsp.pem" \
     -rkey "$R/ocsp.key" -CA "$R/ca.pem" -multi 2 -nmin 60 \
     >"$R/ocsp.log" 2>&1 &
