@@ -230,37 +230,37 @@ issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
  */
 int
 signer_issue_csr(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
-    const struct issue_req *ir, char out[SERIAL_HEX_MAX])
+    const struct ipc_issue *ir, char out[SERIAL_HEX_MAX])
 {
 	struct ledger_issue	 li;
 	char			 hash[65];
-	const uint8_t		*p = ir->ir_csr;
+	const uint8_t		*p = ir->is_csr;
 	X509_REQ		*csr = NULL;
 	int			 r = -1;
 
-	if (conf_profile(sg->sg_conf, ir->ir_profile) == NULL) {
+	if (conf_profile(sg->sg_conf, ir->is_profile) == NULL) {
 		ipc_error(ans, req, IPC_ERR_PROFILE, "unknown profile '%s'",
-		    ir->ir_profile);
+		    ir->is_profile);
 		return -1;
 	}
-	if ((csr = d2i_X509_REQ(NULL, &p, (long)ir->ir_csrlen)) == NULL ||
-	    p != ir->ir_csr + ir->ir_csrlen) {
+	if ((csr = d2i_X509_REQ(NULL, &p, (long)ir->is_csrlen)) == NULL ||
+	    p != ir->is_csr + ir->is_csrlen) {
 		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
 		goto out;
 	}
-	csr_hash(ir->ir_csr, ir->ir_csrlen, hash);
-	if (replay(sg, req, ans, ir->ir_txid, hash, out) == 0) {
+	csr_hash(ir->is_csr, ir->is_csrlen, hash);
+	if (replay(sg, req, ans, ir->is_txid, hash, out) == 0) {
 		r = ans->m_hdr.h_type == IPC_ANS_ERROR ? -1 : 0;
 		goto out;
 	}
 	memset(&li, 0, sizeof(li));
 	li.li_ca_id = sg->sg_conf->cf_ca_id;
-	li.li_profile = ir->ir_profile;
-	li.li_txid = ir->ir_txid;
+	li.li_profile = ir->is_profile;
+	li.li_txid = ir->is_txid;
 	li.li_csr_hash = hash;
-	li.li_requester = ir->ir_requester;
-	li.li_dir_ids = ir->ir_dir_ids;
-	li.li_withheld = ir->ir_withheld;
+	li.li_requester = ir->is_requester;
+	li.li_dir_ids = ir->is_dir_ids;
+	li.li_withheld = (ir->is_flags & IPC_ISSUE_WITHHELD) != 0;
 	r = issue_one(sg, req, ans, csr, &li, out);
  out:
 	X509_REQ_free(csr);
@@ -271,28 +271,26 @@ int
 h_issue(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 {
 	struct signer		*sg = arg;
-	struct issue_req	 ir;
+	struct ipc_issue	 ir;
 	char			 profile[CONF_NAME_MAX], txid[129];
 	char			 requester[256], dir_ids[512];
 	char			 serial[SERIAL_HEX_MAX];
-	uint32_t		 flags;
 
 	ipc_get_str(req, profile, sizeof(profile));
-	ipc_get_bytes(req, &ir.ir_csr, &ir.ir_csrlen, IPC_CSR_MAX);
+	ipc_get_bytes(req, &ir.is_csr, &ir.is_csrlen, IPC_CSR_MAX);
 	ipc_get_str(req, txid, sizeof(txid));
 	ipc_get_str(req, requester, sizeof(requester));
 	ipc_get_str(req, dir_ids, sizeof(dir_ids));
-	ipc_get_u32(req, &flags);
-	if (ipc_get_end(req) == -1 || (flags & ~IPC_ISSUE_WITHHELD) != 0)
+	ipc_get_u32(req, &ir.is_flags);
+	if (ipc_get_end(req) == -1 || (ir.is_flags & ~IPC_ISSUE_WITHHELD) != 0)
 		return -1;
-	ir.ir_withheld = (flags & IPC_ISSUE_WITHHELD) != 0;
 	if (sg->sg_peer == PEER_ADMIN)
 		snprintf(requester, sizeof(requester), "admin uid %u",
 		    (unsigned)sg->sg_peer_uid);
-	ir.ir_profile = profile;
-	ir.ir_txid = txid;
-	ir.ir_requester = requester;
-	ir.ir_dir_ids = dir_ids;
+	ir.is_profile = profile;
+	ir.is_txid = txid;
+	ir.is_requester = requester;
+	ir.is_dir_ids = dir_ids;
 	signer_issue_csr(sg, req, ans, &ir, serial);
 	return 0;
 }

@@ -246,7 +246,7 @@ h_approve(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 {
 	struct signer		*sg = arg;
 	struct ledger_pending	 lp;
-	struct issue_req	 ir;
+	struct ipc_issue	 ir;
 	char			 by[64], requester[256 + 64];
 	char			 serial[SERIAL_HEX_MAX];
 	int			 r;
@@ -256,13 +256,13 @@ h_approve(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	snprintf(by, sizeof(by), "admin uid %u", (unsigned)sg->sg_peer_uid);
 	snprintf(requester, sizeof(requester), "%s, approved by %s",
 	    lp.lp_requester, by);
-	memset(&ir, 0, sizeof(ir));	/* not withheld: no Intune here */
-	ir.ir_profile = lp.lp_profile;
-	ir.ir_csr = lp.lp_csr;
-	ir.ir_csrlen = lp.lp_csrlen;
-	ir.ir_txid = lp.lp_txid;
-	ir.ir_requester = requester;
-	ir.ir_dir_ids = "";
+	memset(&ir, 0, sizeof(ir));	/* no flags: not withheld */
+	ir.is_profile = lp.lp_profile;
+	ir.is_csr = lp.lp_csr;
+	ir.is_csrlen = lp.lp_csrlen;
+	ir.is_txid = lp.lp_txid;
+	ir.is_requester = requester;
+	ir.is_dir_ids = "";
 	if (signer_issue_csr(sg, req, ans, &ir, serial) == 0 &&
 	    ledger_pending_decide(sg->sg_ledger, lp.lp_id, PD_APPROVED,
 	    serial, by) == -1)

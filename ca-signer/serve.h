@@ -68,21 +68,10 @@ void	owner_self(char *out, size_t outsz);
 int	dispatch(void *, const struct ipc_peer *, struct ipc_msg *req,
 	    struct ipc_msg *ans);
 
-/* What one issuance is for: an IPC_REQ_ISSUE, or an approved request. */
-struct issue_req {
-	const char	*ir_profile;
-	const uint8_t	*ir_csr;
-	size_t		 ir_csrlen;
-	const char	*ir_txid;
-	const char	*ir_requester;
-	const char	*ir_dir_ids;
-	int		 ir_withheld;	/* until Intune acknowledges */
-};
-
 /* handlers.c */
 void	csr_hash(const uint8_t *der, size_t len, char out[65]);
 int	signer_issue_csr(struct signer *, struct ipc_msg *req,
-	    struct ipc_msg *ans, const struct issue_req *,
+	    struct ipc_msg *ans, const struct ipc_issue *,
 	    char serial[SERIAL_HEX_MAX]);
 int	h_ping(void *, struct ipc_msg *, struct ipc_msg *);
 int	h_issue(void *, struct ipc_msg *, struct ipc_msg *);

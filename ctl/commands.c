@@ -119,6 +119,7 @@ ctl_issue(const struct conf *cf, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipc_msg	 req, ans;
+	struct ipc_issue is;
 	const char	*csr = NULL, *profile = NULL, *out = NULL;
 	uint8_t		*der;
 	char		 serial[SERIAL_HEX_MAX];
@@ -140,12 +141,12 @@ ctl_issue(const struct conf *cf, int argc, char **argv)
 	if ((der = read_csr(csr, &len)) == NULL)
 		return 1;
 	ipc_msg_init(&req, IPC_REQ_ISSUE, 0, 0);
-	ipc_put_str(&req, profile);
-	ipc_put_bytes(&req, der, (size_t)len);
-	ipc_put_str(&req, "");
-	ipc_put_str(&req, "");
-	ipc_put_str(&req, "");
-	ipc_put_u32(&req, 0);
+	memset(&is, 0, sizeof(is));
+	is.is_profile = profile;
+	is.is_csr = der;
+	is.is_csrlen = (size_t)len;
+	is.is_txid = is.is_requester = is.is_dir_ids = "";
+	ipc_put_issue(&req, &is);
 	OPENSSL_free(der);
 	memset(&ans, 0, sizeof(ans));
 	if (client_call(cf, &req, &ans) == 0) {

@@ -232,6 +232,17 @@ struct ipc_rule {
 	int		(*r_handler)(void *, struct ipc_msg *, struct ipc_msg *);
 };
 
+/* The fields of an IPC_REQ_ISSUE, for whoever builds or decodes one. */
+struct ipc_issue {
+	const char	*is_profile;
+	const uint8_t	*is_csr;
+	size_t		 is_csrlen;
+	const char	*is_txid;	/* SCEP transactionID or "" */
+	const char	*is_requester;
+	const char	*is_dir_ids;	/* directory object ids or "" */
+	uint32_t	 is_flags;	/* IPC_ISSUE_* */
+};
+
 /* A certificate as carried in answers. */
 struct ipc_cert {
 	char		 c_serial[41];
@@ -277,6 +288,7 @@ void	ipc_get_bytes(struct ipc_msg *, const uint8_t **, size_t *,
 void	ipc_get_str(struct ipc_msg *, char *, size_t bufsz);
 int	ipc_get_end(struct ipc_msg *);
 void	ipc_put_cert(struct ipc_msg *, const struct ipc_cert *);
+void	ipc_put_issue(struct ipc_msg *, const struct ipc_issue *);
 void	ipc_get_cert(struct ipc_msg *, struct ipc_cert *);
 void	ipc_put_ocsp_row(struct ipc_msg *, const struct ipc_ocsp_row *);
 void	ipc_get_ocsp_row(struct ipc_msg *, struct ipc_ocsp_row *);

@@ -206,6 +206,17 @@ ipc_get_end(struct ipc_msg *m)
 }
 
 void
+ipc_put_issue(struct ipc_msg *m, const struct ipc_issue *is)
+{
+	ipc_put_str(m, is->is_profile);
+	ipc_put_bytes(m, is->is_csr, is->is_csrlen);
+	ipc_put_str(m, is->is_txid);
+	ipc_put_str(m, is->is_requester);
+	ipc_put_str(m, is->is_dir_ids);
+	ipc_put_u32(m, is->is_flags);
+}
+
+void
 ipc_put_cert(struct ipc_msg *m, const struct ipc_cert *c)
 {
 	ipc_put_str(m, c->c_serial);

@@ -228,7 +228,7 @@ decide_issue(struct validator *vd, struct decide_req *dr,
     const char *profile, uint32_t flags, const char *dir_ids, X509 **cert,
     struct decision *dc)
 {
-	struct signer_issue_req	 si;
+	struct ipc_issue	 si;
 	struct signer_refusal	 rf;
 	char			 name[VALID_REQUESTER_MAX - 5];
 	char			 requester[VALID_REQUESTER_MAX];
@@ -237,13 +237,13 @@ decide_issue(struct validator *vd, struct decide_req *dr,
 	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
 	    sizeof(name));
 	snprintf(requester, sizeof(requester), "scep %s", name);
-	si.si_profile = profile;
-	si.si_csr = dr->dr_csr_der;
-	si.si_csrlen = dr->dr_csr_len;
-	si.si_txid = dr->dr_txid;
-	si.si_requester = requester;
-	si.si_dir_ids = dir_ids;
-	si.si_flags = flags;
+	si.is_profile = profile;
+	si.is_csr = dr->dr_csr_der;
+	si.is_csrlen = dr->dr_csr_len;
+	si.is_txid = dr->dr_txid;
+	si.is_requester = requester;
+	si.is_dir_ids = dir_ids;
+	si.is_flags = flags;
 	r = signer_issue(vd, &si, dc->dc_serial, cert, &rf);
 	if (r == -1) {
 		log_warnx("txid %s: signer unreachable", dr->dr_txid);

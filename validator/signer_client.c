@@ -154,7 +154,7 @@ signer_cert_status(struct validator *vd, const char *serial, char *status,
  * its serial, and the certificate if cert is set, on 0; else 1 or -1.
  */
 int
-signer_issue(struct validator *vd, const struct signer_issue_req *si,
+signer_issue(struct validator *vd, const struct ipc_issue *si,
     char serial[SERIAL_HEX_MAX], X509 **cert, struct signer_refusal *rf)
 {
 	struct ipc_msg	 req, ans;
@@ -163,12 +163,7 @@ signer_issue(struct validator *vd, const struct signer_issue_req *si,
 	int		 r;
 
 	ipc_msg_init(&req, IPC_REQ_ISSUE, 0, vd->vd_conf->cf_ca_id);
-	ipc_put_str(&req, si->si_profile);
-	ipc_put_bytes(&req, si->si_csr, si->si_csrlen);
-	ipc_put_str(&req, si->si_txid);
-	ipc_put_str(&req, si->si_requester);
-	ipc_put_str(&req, si->si_dir_ids);
-	ipc_put_u32(&req, si->si_flags);
+	ipc_put_issue(&req, si);
 	if ((r = signer_cert_call(vd, &req, &ans, &c, rf)) == 0) {
 		snprintf(serial, SERIAL_HEX_MAX, "%s", c.c_serial);
 		p = c.c_der;

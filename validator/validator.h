@@ -122,16 +122,7 @@ struct signer_refusal {
 X509	*signer_cacert(struct validator *);
 int	signer_cert_status(struct validator *, const char *serial,
 	    char *status, size_t, struct signer_refusal *);
-struct signer_issue_req {
-	const char	*si_profile;
-	const uint8_t	*si_csr;
-	size_t		 si_csrlen;
-	const char	*si_txid;
-	const char	*si_requester;
-	const char	*si_dir_ids;
-	uint32_t	 si_flags;	/* IPC_ISSUE_* */
-};
-int	signer_issue(struct validator *, const struct signer_issue_req *,
+int	signer_issue(struct validator *, const struct ipc_issue *,
 	    char serial[SERIAL_HEX_MAX], X509 **cert,
 	    struct signer_refusal *);
 int	signer_status(struct validator *, uint16_t type, const char *serial,
