@@ -39,9 +39,12 @@ struct bench_token {
 double	bench_now(void);		/* monotonic seconds */
 
 /* requests.c */
-/* n PKCSReqs, one fresh RSA-2048 key each, enveloped to ra with AES-128. */
+/*
+ * n PKCSReqs, one RSA-2048 key each, enveloped to ra with AES-128; keys
+ * are read from keyfile (PEM) first and new ones appended to it.
+ */
 int	requests_build(struct bench_req *, int n, X509 *ra,
-	    const char *challenge);
+	    const char *challenge, const char *keyfile);
 void	requests_free(struct bench_req *, int n);
 
 /* load.c */

@@ -4,6 +4,8 @@
  * request has its own RSA-2048 key (its transactionID is the key's hash,
  * and keyward refuses a known transactionID with another CSR), its own
  * CSR with the static challenge, and an AES-128-CBC envelope to the RA.
+ * Keys may come from a PEM file (-k) that earlier runs filled, since key
+ * generation takes most of a minute and each run has a fresh ledger.
  */
 #include <err.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "bench.h"
@@ -19,7 +22,9 @@
 static int	request_csr(EVP_PKEY *, int, const char *, uint8_t **, int *);
 static int	request_envelope(X509 *, const uint8_t *, int, uint8_t **,
 		    size_t *);
-static int	request_one(struct bench_req *, int, X509 *, const char *);
+static int	request_one(struct bench_req *, int, EVP_PKEY *, X509 *,
+		    const char *);
+static EVP_PKEY	*request_key(FILE *);
 
 /* The DER CSR for key: CN=scep-bench-i, challengePassword. */
 static int
@@ -74,15 +79,14 @@ request_envelope(X509 *ra, const uint8_t *csr, int csrlen, uint8_t **der,
 }
 
 static int
-request_one(struct bench_req *r, int i, X509 *ra, const char *challenge)
+request_one(struct bench_req *r, int i, EVP_PKEY *key, X509 *ra,
+    const char *challenge)
 {
-	EVP_PKEY	*key = NULL;
 	uint8_t		*csr = NULL, *env = NULL;
 	size_t		 envlen = 0;
 	int		 csrlen = 0, rv = -1;
 
-	if ((key = EVP_RSA_gen(2048)) != NULL &&
-	    scepmsg_init(&r->br_msg, key) == 0 &&
+	if (scepmsg_init(&r->br_msg, key) == 0 &&
 	    request_csr(key, i, challenge, &csr, &csrlen) == 0 &&
 	    request_envelope(ra, csr, csrlen, &env, &envlen) == 0 &&
 	    scepmsg_sign(&r->br_msg, "19", EVP_sha256(), 0, env, envlen,
@@ -90,23 +94,55 @@ request_one(struct bench_req *r, int i, X509 *ra, const char *challenge)
 		rv = 0;
 	OPENSSL_free(env);
 	OPENSSL_free(csr);
-	EVP_PKEY_free(key);
 	return rv;
+}
+
+/* The next key of the cache, or a new one appended to it. */
+static EVP_PKEY *
+request_key(FILE *cache)
+{
+	EVP_PKEY	*key;
+
+	if (cache != NULL &&
+	    (key = PEM_read_PrivateKey(cache, NULL, NULL, NULL)) != NULL)
+		return key;
+	ERR_clear_error();
+	if ((key = EVP_RSA_gen(2048)) != NULL && cache != NULL &&
+	    (fseek(cache, 0, SEEK_END) == -1 ||
+	    !PEM_write_PrivateKey(cache, key, NULL, NULL, 0, NULL, NULL))) {
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
 }
 
 int
 requests_build(struct bench_req *reqs, int n, X509 *ra,
-    const char *challenge)
+    const char *challenge, const char *keyfile)
 {
-	int	 i;
+	FILE		*cache = NULL;
+	EVP_PKEY	*key;
+	int		 i, rv = 0;
 
-	for (i = 0; i < n; i++)
-		if (request_one(&reqs[i], i, ra, challenge) == -1) {
+	if (keyfile != NULL && (cache = fopen(keyfile, "a+")) == NULL) {
+		warn("%s", keyfile);
+		return -1;
+	}
+	for (i = 0; i < n && rv == 0; i++) {
+		key = request_key(cache);
+		if (key == NULL ||
+		    request_one(&reqs[i], i, key, ra, challenge) == -1) {
 			warnx("request %d: %s", i,
 			    ERR_reason_error_string(ERR_get_error()));
-			return -1;
+			rv = -1;
 		}
-	return 0;
+		EVP_PKEY_free(key);
+	}
+	if (cache != NULL && fclose(cache) == EOF) {
+		warn("%s", keyfile);
+		rv = -1;
+	}
+	return rv;
 }
 
 void

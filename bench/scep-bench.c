@@ -5,6 +5,7 @@
  *
  *	scep-bench -c keyward.conf -u http://127.0.0.1:PORT/scep
  *	    [-n requests] [-j connections] [-i token iterations]
+ *	    [-k keys.pem]
  *
  * It reads keyward's configuration (token module, label, PIN file, signer
  * workers, static challenge), so it runs as root or as the signer's user
@@ -29,8 +30,8 @@
 
 static void	usage(void) __attribute__((noreturn));
 static X509	*bench_ra(const char *);
-static struct bench_req *bench_prepare(const char *, const char *, int,
-		    struct conf *, X509 **);
+static struct bench_req *bench_prepare(const char *, const char *,
+		    const char *, int, struct conf *, X509 **);
 static double	bench_bound(const struct conf *, int);
 static double	cpu_now(void);
 static int	bench_load(const char *, struct bench_req *, int, int, X509 *,
@@ -53,7 +54,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scep-bench -c CONF -u URL [-n REQUESTS] "
-	    "[-j CONNECTIONS] [-i ITERATIONS]\n");
+	    "[-j CONNECTIONS] [-i ITERATIONS] [-k KEYFILE]\n");
 	exit(2);
 }
 
@@ -127,8 +128,8 @@ bench_latency(const struct bench_req *reqs, int n, double *p50, double *p99)
 
 /* Configuration, challenge and RA certificate; n requests built. */
 static struct bench_req *
-bench_prepare(const char *confpath, const char *url, int n, struct conf *cf,
-    X509 **ra)
+bench_prepare(const char *confpath, const char *url, const char *keyfile,
+    int n, struct conf *cf, X509 **ra)
 {
 	struct bench_req	*reqs;
 	char			 challenge[CHALLENGE_MAX];
@@ -144,10 +145,11 @@ bench_prepare(const char *confpath, const char *url, int n, struct conf *cf,
 	if ((reqs = calloc((size_t)n, sizeof(*reqs))) == NULL)
 		err(1, "calloc");
 	t0 = bench_now();
-	if (requests_build(reqs, n, *ra, challenge) == -1)
+	if (requests_build(reqs, n, *ra, challenge, keyfile) == -1)
 		exit(1);
-	printf("requests:  %d PKCSReq, one new RSA-2048 key each, AES-128, "
-	    "SHA-256; built in %.1f s\n", n, bench_now() - t0);
+	printf("requests:  %d PKCSReq, one RSA-2048 key each%s, AES-128, "
+	    "SHA-256; built in %.1f s\n", n, keyfile != NULL ?
+	    " (cached)" : "", bench_now() - t0);
 	return reqs;
 }
 
@@ -207,12 +209,12 @@ main(int argc, char *argv[])
 {
 	struct conf		 cf;
 	struct bench_req	*reqs;
-	const char		*confpath = NULL, *url = NULL;
+	const char		*confpath = NULL, *url = NULL, *keyfile = NULL;
 	X509			*ra = NULL;
 	double			 bound;
 	int			 ch, n = 200, conns = 4, iters = 200, ok;
 
-	while ((ch = getopt(argc, argv, "c:i:j:n:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:i:j:k:n:u:")) != -1) {
 		switch (ch) {
 		case 'c':
 			confpath = optarg;
@@ -222,6 +224,9 @@ main(int argc, char *argv[])
 			break;
 		case 'j':
 			conns = atoi(optarg);
+			break;
+		case 'k':
+			keyfile = optarg;
 			break;
 		case 'n':
 			n = atoi(optarg);
@@ -237,7 +242,7 @@ main(int argc, char *argv[])
 	    n > 100000 || conns < 1 || conns > 1000 || iters < 1)
 		usage();
 	log_init("scep-bench", LOG_LVL_WARN);
-	reqs = bench_prepare(confpath, url, n, &cf, &ra);
+	reqs = bench_prepare(confpath, url, keyfile, n, &cf, &ra);
 	bound = bench_bound(&cf, iters);
 	ok = bench_load(url, reqs, n, conns, ra, bound);
 	requests_free(reqs, n);
