@@ -5,8 +5,9 @@
  * 0 signs ahead of expiry within a budget of [ocsp] presign_rate
  * signatures a second: first what relying parties asked for while due,
  * then every other row past half its lifetime, then live certificates
- * without a SHA-1 response yet (the digest RFC 5019 clients use).  A
- * status change re-signs both digests at once.
+ * without a SHA-1 response yet (the digest RFC 5019 clients use), and
+ * only while no request waits (serve.c).  A status change re-signs both
+ * digests at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +215,7 @@ presign_key(void *arg, const struct ledger_ocsp *o)
 	return 0;
 }
 
-/* Worker 0, about once a second: spends the budget saved up since. */
+/* Worker 0, idle, at most once a second: spends the budget saved since. */
 void
 presign_tick(struct signer *sg)
 {

@@ -334,7 +334,8 @@ struct ipc_peer {
 /*
  * What ipc_serve() runs: peer_ok admits a connection by credentials;
  * handle fills ans for req (-1 drops the connection, nothing is sent);
- * tick, if set, runs after every wake-up and at least every tick_ms.
+ * tick, if set, runs after every wake-up and at least every tick_ms;
+ * idle, if set, runs before the server blocks, when nothing is waiting.
  */
 struct ipc_server {
 	const struct ipc_listener *sv_listeners;
@@ -347,6 +348,7 @@ struct ipc_server {
 	int		(*sv_handle)(void *, const struct ipc_peer *,
 			    struct ipc_msg *req, struct ipc_msg *ans);
 	void		(*sv_tick)(void *);
+	void		(*sv_idle)(void *);
 };
 
 void	ipc_serve(const struct ipc_server *);

@@ -108,6 +108,7 @@ serve_round(const struct ipc_server *sv, struct pollfd *pfd,
     struct ipc_peer *conns, size_t *n)
 {
 	size_t	 nl = sv->sv_nlisteners, i;
+	int	 ready;
 
 	for (i = 0; i < nl; i++) {
 		pfd[i].fd = may_accept(sv, &sv->sv_listeners[i], conns, *n) ?
@@ -118,7 +119,13 @@ serve_round(const struct ipc_server *sv, struct pollfd *pfd,
 		pfd[nl + i].fd = conns[i].ip_fd;
 		pfd[nl + i].events = POLLIN;
 	}
-	if (poll(pfd, nl + *n, sv->sv_tick_ms) == -1) {
+	/* Idle work only when a look without waiting finds nothing. */
+	if ((ready = poll(pfd, nl + *n, 0)) == 0) {
+		if (sv->sv_idle != NULL)
+			sv->sv_idle(sv->sv_arg);
+		ready = poll(pfd, nl + *n, sv->sv_tick_ms);
+	}
+	if (ready == -1) {
 		if (errno != EINTR)
 			fatal("poll");
 		return;
