@@ -114,11 +114,12 @@ maybe_checkpoint(void *arg)
 void
 serve_loop(struct signer *sg)
 {
-	/* Each frontend connects once per worker: one each, here. */
+	/* Each frontend connects once per worker, and so does the
+	 * validator: one each, here, so that they spread over the workers. */
 	const struct ipc_listener ls[] = {
 		{ SIGNER_FD_FRONT, PEER_FRONTEND,
 		    (size_t)sg->sg_conf->cf_frontends },
-		{ SIGNER_FD_VALID, PEER_VALIDATOR, 0 },
+		{ SIGNER_FD_VALID, PEER_VALIDATOR, 1 },
 		{ SIGNER_FD_ADMIN, PEER_ADMIN, 0 },
 	};
 	struct ipc_server	 sv = {

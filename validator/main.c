@@ -113,13 +113,15 @@ main(int argc, char *argv[])
 	log_setlevel(cf.cf_log_level);
 	memset(&vd, 0, sizeof(vd));
 	vd.vd_conf = &cf;
-	vd.vd_signer_fd = -1;
+	vd.vd_signer_max = conf_signer_workers(&cf);
 	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1 ||
 	    privdrop_lookup(cf.cf_user_frontend, &vd.vd_frontend_uid,
 	    &fgid) == -1 || secret_load(&vd) == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	if ((vd.vd_base = event_base_new()) == NULL)
+	if ((vd.vd_base = event_base_new()) == NULL ||
+	    (vd.vd_signer = ipc_pool_new("signer", cf.cf_ca_id, NULL)) ==
+	    NULL)
 		fatalx("event_base_new");
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
@@ -133,7 +135,7 @@ main(int argc, char *argv[])
 	    serve(&vd) == -1)
 		return 1;
 	log_info("exiting");
-	signer_close(&vd);
+	ipc_pool_free(vd.vd_signer);
 	X509_free(vd.vd_ca_cert);
 	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));
 	intune_free(vd.vd_intune);

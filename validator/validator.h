@@ -18,6 +18,7 @@
 struct conf;
 struct event_base;
 struct intune;
+struct ipc_pool;
 
 /* The listening socket the supervisor hands over. */
 #define VALID_FD_LISTEN		3
@@ -30,8 +31,8 @@ struct validator {
 	const struct conf *vd_conf;
 	char		 vd_secret[VALID_SECRET_MAX]; /* "" if none */
 	X509		*vd_ca_cert;	/* renewals must chain to it */
-	int		 vd_signer_fd;	/* -1 until connected */
-	uint32_t	 vd_reqid;	/* last request to the signer */
+	struct ipc_pool	*vd_signer;	/* to signer-valid.sock */
+	int		 vd_signer_max;	/* connections: one per worker */
 	uid_t		 vd_uid;	/* our own */
 	uid_t		 vd_frontend_uid;
 	struct event_base *vd_base;
@@ -81,9 +82,11 @@ int	deny(struct decision *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	tx_decision(struct decision *, int ipc_tx, const char *serial);
 int	is_request(uint32_t messagetype);
-int	decide_issue(struct validator *, struct decide_req *,
+/* Asks the signer to issue dr under profile; done(arg) runs with dc
+ * filled (and *cert set on SUCCESS, if cert is not NULL). */
+void	decide_issue(struct validator *, const struct decide_req *,
 	    const char *profile, uint32_t flags, X509 **cert,
-	    struct decision *);
+	    struct decision *, void (*done)(void *), void *arg);
 
 /* intune_scep.c: the intune challenge mode.  Takes dr; IPC_LATER once
  * Intune is asked, else 0 with dc filled. */
@@ -97,8 +100,12 @@ struct signer_refusal {
 	char		 sr_msg[IPC_STR_MAX];
 };
 X509	*signer_cacert(struct validator *);
-int	signer_cert_status(struct validator *, const char *serial,
-	    char *status, size_t, struct signer_refusal *);
+int	signer_cert_answer(struct ipc_msg *ans, struct ipc_cert *,
+	    struct signer_refusal *);
+int	signer_tx_answer(struct ipc_msg *ans, uint16_t type,
+	    char serial[SERIAL_HEX_MAX]);
+/* Each call frees its message and runs cb exactly once with the answer,
+ * or NULL if the signer could not be asked, maybe before it returns. */
 struct signer_issue_req {
 	const char	*si_profile;
 	const uint8_t	*si_csr;
@@ -108,16 +115,15 @@ struct signer_issue_req {
 	const char	*si_dir_ids;
 	uint32_t	 si_flags;	/* IPC_ISSUE_* */
 };
-int	signer_issue(struct validator *, const struct signer_issue_req *,
-	    char serial[SERIAL_HEX_MAX], X509 **cert,
-	    struct signer_refusal *);
-int	signer_status(struct validator *, uint16_t type, const char *serial,
-	    int reason, struct signer_refusal *);
-int	signer_pend(struct validator *, const char *profile,
-	    const uint8_t *csr, size_t csrlen, const char *txid,
-	    const char *requester, char serial[SERIAL_HEX_MAX]);
-int	signer_txid(struct validator *, const char *txid,
-	    char serial[SERIAL_HEX_MAX]);
-void	signer_close(struct validator *);
+void	signer_show(struct validator *, const char *serial,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_issue(struct validator *, const struct signer_issue_req *,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_status(struct validator *, uint16_t type, const char *serial,
+	    int reason, void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_pend(struct validator *, const struct signer_issue_req *,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_txid(struct validator *, const char *txid,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
 
 #endif
