@@ -264,6 +264,7 @@ h_approve(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	ir.ir_txid = lp.lp_txid;
 	ir.ir_requester = requester;
 	ir.ir_dir_ids = "";
+	ir.ir_withheld = 0;	/* approved: handed out on the next poll */
 	if (signer_issue_csr(sg, req, ans, &ir, serial) == 0 &&
 	    ledger_pending_decide(sg->sg_ledger, lp.lp_id, PD_APPROVED,
 	    serial, by) == -1)
