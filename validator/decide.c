@@ -4,6 +4,8 @@
  * challenge mode and a profile rule; a request the rules allow goes to
  * the signer, which still applies its own policy.  The checks are plain
  * functions of the CSR and certificates, so the unit tests call them.
+ * Signer calls do not block the loop: a decision that needs one keeps
+ * the request (struct pending) and is answered from the call's callback.
  */
 #include <stdarg.h>
 #include <stdio.h>
