@@ -30,9 +30,9 @@ workers() {
 }
 
 # The pids of the signer workers holding an accepted connection on
-# signer-valid.sock, one a line per connection.
+# signer-valid.sock (or socket $1), one a line per connection.
 holders() {
-	ss -xpH state connected src "$SOCK" |
+	ss -xpH state connected src "${1:-$SOCK}" |
 	    sed -n 's/.*"keyward-signer",pid=\([0-9]*\),.*/\1/p' | sort
 }
 # Each worker holds exactly one.
@@ -41,6 +41,8 @@ export KW
 
 check "an enrolment succeeds" enrol dev1
 check "the validator holds one connection to each signer worker" wait_for one_each
+check "and its blocking one (the CA certificate) on a socket of its own" \
+    test "$(holders "$STATE/run/signer-valid-block.sock" | wc -l)" -eq 1
 
 old=$(workers)
 for p in $old; do
