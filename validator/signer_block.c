@@ -100,8 +100,9 @@ signer_status_wait(struct validator *vd, uint16_t type, const char *serial,
 	int		 r;
 
 	signer_status_msg(vd, &req, type, serial, reason);
-	r = signer_call(vd, &req, &ans) == -1 ? -1 :
-	    signer_cert_answer(&ans, &c, rf);
+	if ((r = signer_call(vd, &req, &ans)) == 0 &&
+	    (r = signer_cert_answer(&ans, &c, rf)) == -1)
+		signer_close(vd);	/* it answered nonsense: start afresh */
 	ipc_msg_free(&req);
 	ipc_msg_free(&ans);
 	return r;
