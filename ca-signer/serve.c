@@ -139,15 +139,21 @@ idle(void *arg)
 void
 serve_loop(struct signer *sg)
 {
-	/* Each frontend connects once per worker: one each, here. */
+	/*
+	 * Each frontend connects once per worker, and so does the
+	 * validator's pool: one each, here, so that they spread over the
+	 * workers.  The validator's blocking calls come on a listener of
+	 * their own, so that they never take a place meant for the pool.
+	 */
 	const struct ipc_listener ls[] = {
 		{ SIGNER_FD_FRONT, PEER_FRONTEND,
 		    (size_t)sg->sg_conf->cf_frontends },
-		{ SIGNER_FD_VALID, PEER_VALIDATOR, 0 },
+		{ SIGNER_FD_VALID, PEER_VALIDATOR, 1 },
 		{ SIGNER_FD_ADMIN, PEER_ADMIN, 0 },
+		{ SIGNER_FD_VBLOCK, PEER_VALIDATOR, 0 },
 	};
 	struct ipc_server	 sv = {
-		.sv_listeners = ls, .sv_nlisteners = 3,
+		.sv_listeners = ls, .sv_nlisteners = 4,
 		.sv_conn_max = CONN_MAX, .sv_io_timeout = IO_TIMEOUT_S,
 		.sv_tick_ms = TICK_MS, .sv_arg = sg,
 		.sv_peer_ok = peer_allowed, .sv_handle = dispatch,

@@ -22,6 +22,7 @@ struct token;
 #define SIGNER_FD_FRONT		3
 #define SIGNER_FD_VALID		4
 #define SIGNER_FD_ADMIN		5
+#define SIGNER_FD_VBLOCK	6
 
 /* The newest CRL in the ledger, as this worker last read it. */
 struct signer_crl {

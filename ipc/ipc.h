@@ -326,6 +326,7 @@ struct ipc_listener {
 struct ipc_peer {
 	int		 ip_fd;
 	unsigned	 ip_peer;	/* PEER_* of its listener */
+	int		 ip_lfd;	/* its listener */
 	uid_t		 ip_uid;
 	gid_t		 ip_gid;
 	pid_t		 ip_pid;

@@ -1,6 +1,7 @@
 /*
  * ipcev.h: IPC over libevent, for processes that keep several requests in
- * flight (the validator waiting on Intune, the frontend waiting on both).
+ * flight (the validator waiting on Intune and the signer, the frontend
+ * waiting on both).
  * Framing and checks are those of frame.c; only the I/O differs.
  */
 #ifndef KEYWARD_IPCEV_H
@@ -19,6 +20,19 @@ struct ipc_evconn;
  * needed, -1 with why for a header that can never be valid. */
 int	ipc_evread(struct evbuffer *in, struct ipc_msg *m, const char **why);
 int	ipc_evwrite(struct evbuffer *out, const struct ipc_msg *m);
+
+/* evclient.c: connections to one peer, requests matched by reqid. */
+struct ipc_pool;
+/* An answer, or NULL when the connection was lost before it came. */
+typedef void	ipc_pool_cb(void *arg, struct ipc_msg *ans);
+/* on_empty (may be NULL) runs when the last connection is lost. */
+struct ipc_pool *ipc_pool_new(const char *name, uint32_t ca_id,
+	    void (*on_empty)(const char *name));
+int	ipc_pool_add(struct ipc_pool *, struct event_base *, int fd);
+int	ipc_pool_send(struct ipc_pool *, struct ipc_msg *req, ipc_pool_cb *,
+	    void *arg);
+int	ipc_pool_size(const struct ipc_pool *);
+void	ipc_pool_free(struct ipc_pool *);
 
 /* evserver.c */
 /* A request being answered; er_conn is NULL once its peer has gone. */

@@ -58,6 +58,7 @@ accept_one(const struct ipc_server *sv, const struct ipc_listener *il,
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	p->ip_fd = fd;
 	p->ip_peer = il->il_peer;
+	p->ip_lfd = il->il_fd;
 	return 0;
 }
 
@@ -98,7 +99,7 @@ may_accept(const struct ipc_server *sv, const struct ipc_listener *il,
 	size_t	 i, mine = 0;
 
 	for (i = 0; i < n; i++)
-		mine += conns[i].ip_peer == il->il_peer;
+		mine += conns[i].ip_lfd == il->il_fd;
 	return n < sv->sv_conn_max && (il->il_max == 0 || mine < il->il_max);
 }
 

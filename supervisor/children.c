@@ -56,6 +56,7 @@ child_fds(const struct child *ch, int *fds)
 		fds[n++] = lst->ls_front;
 		fds[n++] = lst->ls_valid;
 		fds[n++] = lst->ls_admin;
+		fds[n++] = lst->ls_vblock;
 		break;
 	case CHILD_FRONTEND:
 		/* The frontend is jailed and cannot connect(): it gets its

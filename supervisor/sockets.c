@@ -77,6 +77,9 @@ sockets_open(const struct conf *cf, struct listeners *ls)
 	sockets_path(cf, "signer-valid.sock", path, sizeof(path));
 	if ((ls->ls_valid = unixsock_listen(path, vuid, vgid, 0600)) == -1)
 		return -1;
+	sockets_path(cf, "signer-valid-block.sock", path, sizeof(path));
+	if ((ls->ls_vblock = unixsock_listen(path, vuid, vgid, 0600)) == -1)
+		return -1;
 	sockets_path(cf, "admin.sock", path, sizeof(path));
 	if ((ls->ls_admin = unixsock_listen(path, 0, agid, 0660)) == -1)
 		return -1;

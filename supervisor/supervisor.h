@@ -26,7 +26,8 @@ struct child {
 
 struct listeners {
 	int	 ls_front;	/* signer-front.sock */
-	int	 ls_valid;	/* signer-valid.sock */
+	int	 ls_valid;	/* signer-valid.sock: the validator's pool */
+	int	 ls_vblock;	/* signer-valid-block.sock: its rare calls */
 	int	 ls_admin;	/* admin.sock */
 	int	 ls_validator;	/* validator.sock: frontend -> validator */
 	int	 ls_vadmin;	/* validator-admin.sock: keywardctl sync */

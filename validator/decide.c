@@ -4,9 +4,12 @@
  * challenge mode and a profile rule; a request the rules allow goes to
  * the signer, which still applies its own policy.  The checks are plain
  * functions of the CSR and certificates, so the unit tests call them.
+ * Signer calls do not block the loop: a decision that needs one keeps
+ * the request (struct pending) and is answered from the call's callback.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,11 +30,39 @@ static int	challenge_type_ok(int);
 static int	csr_challenge(const X509_REQ *, unsigned char **);
 static int	csr_has_upn(X509_REQ *);
 
-static int	renewal_check(struct validator *, struct decide_req *,
-		    struct decision *);
+/* A decision waiting on the signer, answered by finish(). */
+struct pending {
+	struct validator	*pd_vd;
+	struct ipc_evreq	*pd_er;
+	struct decide_req	 pd_dr;		/* its CSR is in pd_er */
+	struct decision		 pd_dc;
+	int			 pd_mode;
+	char			 pd_serial[SERIAL_HEX_MAX];	/* renewed */
+};
 
-static int	pend(struct validator *, struct decide_req *, const char *,
-		    struct decision *);
+/* One IPC_REQ_ISSUE on its way. */
+struct issue {
+	const struct decide_req	*is_dr;
+	const char		*is_profile;
+	X509			**is_cert;
+	struct decision		*is_dc;
+	void			(*is_done)(void *);
+	void			*is_arg;
+};
+
+static struct pending *pending_new(struct validator *, struct decide_req *,
+		    int);
+static void	finish(void *);
+static void	renewal_shown(void *, struct ipc_msg *);
+static void	submit(struct pending *);
+static void	issue_req(const struct decide_req *, const char *, uint32_t,
+		    const char *, char *, size_t, struct ipc_issue *);
+static void	issued(void *, struct ipc_msg *);
+static int	issue_decision(struct issue *, int, struct signer_refusal *);
+static void	tx_answered(struct pending *, struct ipc_msg *, uint16_t);
+static void	pended(void *, struct ipc_msg *);
+static void	polled(void *, struct ipc_msg *);
+static void	cert_shown(void *, struct ipc_msg *);
 static int	poll_tx(struct validator *, struct decide_req *,
 		    struct decision *);
 static int	get_cert(struct validator *, struct decide_req *,
@@ -189,80 +220,160 @@ deny(struct decision *dc, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * The renewal rules for a requester certificate we issued, within its
- * validity: it is still valid in the ledger and the CSR keeps its
- * subject.  0, or -1 with dc denied.
- */
-static int
-renewal_check(struct validator *vd, struct decide_req *dr,
-    struct decision *dc)
+/* Takes dr and the request being dispatched, to answer them later. */
+static struct pending *
+pending_new(struct validator *vd, struct decide_req *dr, int mode)
 {
-	struct signer_refusal	 rf;
-	char			 serial[SERIAL_HEX_MAX], status[16];
-	int			 r;
+	struct pending	*pd;
 
-	if (decide_same_subject(dr->dr_csr, dr->dr_cert) == -1)
-		return deny(dc, "CSR subject differs from the requester "
-		    "certificate's");
-	if (serial_of_cert(dr->dr_cert, serial) == -1)
-		return deny(dc, "requester certificate serial unusable");
-	r = signer_cert_status(vd, serial, status, sizeof(status), &rf);
-	if (r == -1) {
-		log_warnx("txid %s: signer unreachable", dr->dr_txid);
-		return deny(dc, "signer unavailable");
-	}
-	if (r == 1)
-		return deny(dc, "requester certificate %s: %s", serial,
-		    rf.sr_msg);
-	if (strcmp(status, "valid") != 0)
-		return deny(dc, "requester certificate %s is %s", serial,
-		    status);
-	return 0;
+	if ((pd = calloc(1, sizeof(*pd))) == NULL)
+		return NULL;
+	pd->pd_vd = vd;
+	pd->pd_er = vd->vd_er;
+	pd->pd_dr = *dr;
+	pd->pd_mode = mode;
+	memset(dr, 0, sizeof(*dr));
+	return pd;
 }
 
-/* Asks the signer to issue under profile, bound to the directory
- * objects dir_ids names ("" none); its answer is the decision. */
-int
-decide_issue(struct validator *vd, struct decide_req *dr,
-    const char *profile, uint32_t flags, const char *dir_ids, X509 **cert,
-    struct decision *dc)
+/* Answers the frontend with the decision made. */
+static void
+finish(void *arg)
 {
-	struct ipc_issue	 si;
+	struct pending	*pd = arg;
+
+	decide_reply(&pd->pd_er->er_ans, &pd->pd_dr, &pd->pd_dc);
+	ipc_evreply(pd->pd_er);
+	decide_req_free(&pd->pd_dr);
+	free(pd);
+}
+
+/*
+ * The renewal rules for a requester certificate we issued, within its
+ * validity, once its ledger record is in: it must still be valid there.
+ */
+static void
+renewal_shown(void *arg, struct ipc_msg *ans)
+{
+	struct pending		*pd = arg;
+	struct decision		*dc = &pd->pd_dc;
 	struct signer_refusal	 rf;
-	char			 name[VALID_REQUESTER_MAX - 5];
-	char			 requester[VALID_REQUESTER_MAX];
+	struct ipc_cert		 c;
 	int			 r;
+
+	r = signer_cert_answer(ans, &c, &rf);
+	if (r == -1) {
+		log_warnx("txid %s: signer unreachable", pd->pd_dr.dr_txid);
+		deny(dc, "signer unavailable");
+	} else if (r == 1)
+		deny(dc, "requester certificate %s: %s", pd->pd_serial,
+		    rf.sr_msg);
+	else if (strcmp(c.c_status, "valid") != 0)
+		deny(dc, "requester certificate %s is %s", pd->pd_serial,
+		    c.c_status);
+	else {
+		submit(pd);
+		return;
+	}
+	finish(pd);
+}
+
+/* The fields of an IPC_REQ_ISSUE or IPC_REQ_PEND for dr; requester is
+ * the buffer is_requester points to. */
+static void
+issue_req(const struct decide_req *dr, const char *profile, uint32_t flags,
+    const char *dir_ids, char *requester, size_t requestersz,
+    struct ipc_issue *si)
+{
+	char	 name[VALID_REQUESTER_MAX - 5];
 
 	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
 	    sizeof(name));
-	snprintf(requester, sizeof(requester), "scep %s", name);
-	si.is_profile = profile;
-	si.is_csr = dr->dr_csr_der;
-	si.is_csrlen = dr->dr_csr_len;
-	si.is_txid = dr->dr_txid;
-	si.is_requester = requester;
-	si.is_dir_ids = dir_ids;
-	si.is_flags = flags;
-	r = signer_issue(vd, &si, dc->dc_serial, cert, &rf);
+	snprintf(requester, requestersz, "scep %s", name);
+	si->is_profile = profile;
+	si->is_csr = dr->dr_csr_der;
+	si->is_csrlen = dr->dr_csr_len;
+	si->is_txid = dr->dr_txid;
+	si->is_requester = requester;
+	si->is_dir_ids = dir_ids;
+	si->is_flags = flags;
+}
+
+void
+decide_issue(struct validator *vd, const struct decide_req *dr,
+    const char *profile, uint32_t flags, const char *dir_ids, X509 **cert,
+    struct decision *dc, void (*done)(void *), void *arg)
+{
+	struct ipc_issue	 si;
+	struct issue		*is;
+	char			 requester[VALID_REQUESTER_MAX];
+
+	if ((is = calloc(1, sizeof(*is))) == NULL) {
+		deny(dc, "out of memory");
+		done(arg);
+		return;
+	}
+	is->is_dr = dr;
+	is->is_profile = profile;
+	is->is_cert = cert;
+	is->is_dc = dc;
+	is->is_done = done;
+	is->is_arg = arg;
+	issue_req(dr, profile, flags, dir_ids, requester, sizeof(requester),
+	    &si);
+	signer_issue(vd, &si, issued, is);
+}
+
+/* The signer's answer to an IPC_REQ_ISSUE is the decision. */
+static void
+issued(void *arg, struct ipc_msg *ans)
+{
+	struct issue		*is = arg;
+	struct signer_refusal	 rf;
+	struct ipc_cert		 c;
+	const uint8_t		*p;
+	void			(*done)(void *) = is->is_done;
+	void			*done_arg = is->is_arg;
+	int			 r;
+
+	if ((r = signer_cert_answer(ans, &c, &rf)) == 0) {
+		snprintf(is->is_dc->dc_serial, SERIAL_HEX_MAX, "%s",
+		    c.c_serial);
+		p = c.c_der;
+		if (is->is_cert != NULL && (*is->is_cert = d2i_X509(NULL, &p,
+		    (long)c.c_derlen)) == NULL)
+			r = -1;
+	}
+	issue_decision(is, r, &rf);
+	free(is);
+	done(done_arg);
+}
+
+/* The decision for signer_cert_answer's r. */
+static int
+issue_decision(struct issue *is, int r, struct signer_refusal *rf)
+{
+	const char	*txid = is->is_dr->dr_txid;
+	struct decision	*dc = is->is_dc;
+
 	if (r == -1) {
-		log_warnx("txid %s: signer unreachable", dr->dr_txid);
+		log_warnx("txid %s: signer unreachable", txid);
 		return deny(dc, "signer unavailable");
 	}
-	if (r == 1 && rf.sr_code == IPC_ERR_BUSY)	/* a resend overtook it */
+	if (r == 1 && rf->sr_code == IPC_ERR_BUSY)	/* a resend overtook it */
 		return tx_decision(dc, IPC_TX_PENDING, "");
 	if (r == 1) {
 		/* Not the client's doing: someone must look at the CA. */
-		if (rf.sr_code == IPC_ERR_TOKEN ||
-		    rf.sr_code == IPC_ERR_LEDGER ||
-		    rf.sr_code == IPC_ERR_INTERNAL)
+		if (rf->sr_code == IPC_ERR_TOKEN ||
+		    rf->sr_code == IPC_ERR_LEDGER ||
+		    rf->sr_code == IPC_ERR_INTERNAL)
 			log_warnx("txid %s: SIGNER FAILURE (code %u): %s",
-			    dr->dr_txid, rf.sr_code, rf.sr_msg);
-		return deny(dc, "%s", rf.sr_msg);
+			    txid, rf->sr_code, rf->sr_msg);
+		return deny(dc, "%s", rf->sr_msg);
 	}
 	dc->dc_status = SCEP_SUCCESS;
 	snprintf(dc->dc_reason, sizeof(dc->dc_reason), "issued under "
-	    "profile %s", profile);
+	    "profile %s", is->is_profile);
 	return 0;
 }
 
@@ -299,28 +410,81 @@ tx_decision(struct decision *dc, int st, const char *serial)
 	}
 }
 
-/* Manual mode: the signer queues the request for an administrator. */
-static int
-pend(struct validator *vd, struct decide_req *dr, const char *profile,
-    struct decision *dc)
+/* An answer to IPC_REQ_PEND or IPC_REQ_TXID is the decision. */
+static void
+tx_answered(struct pending *pd, struct ipc_msg *ans, uint16_t type)
 {
-	char	 name[VALID_REQUESTER_MAX - 5], requester[VALID_REQUESTER_MAX];
 	char	 serial[SERIAL_HEX_MAX];
 
-	X509_NAME_oneline(X509_get_subject_name(dr->dr_cert), name,
-	    sizeof(name));
-	snprintf(requester, sizeof(requester), "scep %s", name);
-	return tx_decision(dc, signer_pend(vd, profile, dr->dr_csr_der,
-	    dr->dr_csr_len, dr->dr_txid, requester, serial), serial);
+	tx_decision(&pd->pd_dc, signer_tx_answer(ans, type, serial), serial);
+	finish(pd);
+}
+
+static void
+pended(void *arg, struct ipc_msg *ans)
+{
+	tx_answered(arg, ans, IPC_REQ_PEND);
+}
+
+static void
+polled(void *arg, struct ipc_msg *ans)
+{
+	tx_answered(arg, ans, IPC_REQ_TXID);
+}
+
+/*
+ * The request goes to the signer under the endpoint's profile rule:
+ * manual mode queues it for an administrator, the others issue now.
+ */
+static void
+submit(struct pending *pd)
+{
+	struct validator	*vd = pd->pd_vd;
+	struct decide_req	*dr = &pd->pd_dr;
+	struct ipc_issue	 si;
+	const char		*profile;
+	char			 requester[VALID_REQUESTER_MAX];
+
+	profile = decide_profile(vd->vd_conf->cf_scep_profile[
+	    dr->dr_endpoint], dr->dr_csr);
+	if (pd->pd_mode != CHALLENGE_MANUAL) {
+		decide_issue(vd, dr, profile, 0, "", NULL, &pd->pd_dc, finish,
+		    pd);
+		return;
+	}
+	issue_req(dr, profile, 0, "", requester, sizeof(requester), &si);
+	signer_pend(vd, &si, pended, pd);
 }
 
 /* CertPoll (RFC 8894 3.3.3): where the transaction stands now. */
 static int
 poll_tx(struct validator *vd, struct decide_req *dr, struct decision *dc)
 {
-	char	 serial[SERIAL_HEX_MAX];
+	struct pending	*pd;
 
-	return tx_decision(dc, signer_txid(vd, dr->dr_txid, serial), serial);
+	if ((pd = pending_new(vd, dr, 0)) == NULL)
+		return deny(dc, "out of memory");
+	signer_txid(vd, pd->pd_dr.dr_txid, polled, pd);
+	return IPC_LATER;
+}
+
+/* A GetCert's serial in the ledger: unknown and withheld are alike. */
+static void
+cert_shown(void *arg, struct ipc_msg *ans)
+{
+	struct pending		*pd = arg;
+	struct signer_refusal	 rf;
+	struct ipc_cert		 c;
+	int			 r;
+
+	r = signer_cert_answer(ans, &c, &rf);
+	if (r == -1)
+		deny(&pd->pd_dc, "signer unavailable");
+	else if (r == 1 || strcmp(c.c_status, "withheld") == 0)
+		tx_decision(&pd->pd_dc, IPC_TX_NONE, "");
+	else
+		tx_decision(&pd->pd_dc, IPC_TX_ISSUED, pd->pd_dr.dr_serial);
+	finish(pd);
 }
 
 /* GetCert (RFC 8894 3.3.4): any certificate of ours by its serial, unless
@@ -328,20 +492,16 @@ poll_tx(struct validator *vd, struct decide_req *dr, struct decision *dc)
 static int
 get_cert(struct validator *vd, struct decide_req *dr, struct decision *dc)
 {
-	struct signer_refusal	 rf;
-	char			 status[16];
-	int			 r = 1;
+	struct pending	*pd;
 
-	if (dr->dr_issuer != NULL && dr->dr_serial[0] != '\0' &&
-	    strcmp(dr->dr_serial, "-") != 0 && X509_NAME_cmp(dr->dr_issuer,
-	    X509_get_subject_name(vd->vd_ca_cert)) == 0)
-		r = signer_cert_status(vd, dr->dr_serial, status,
-		    sizeof(status), &rf);
-	if (r == -1)
-		return deny(dc, "signer unavailable");
-	if (r == 1 || strcmp(status, "withheld") == 0)
+	if (dr->dr_issuer == NULL || dr->dr_serial[0] == '\0' ||
+	    strcmp(dr->dr_serial, "-") == 0 || X509_NAME_cmp(dr->dr_issuer,
+	    X509_get_subject_name(vd->vd_ca_cert)) != 0)
 		return tx_decision(dc, IPC_TX_NONE, "");
-	return tx_decision(dc, IPC_TX_ISSUED, dr->dr_serial);
+	if ((pd = pending_new(vd, dr, 0)) == NULL)
+		return deny(dc, "out of memory");
+	signer_show(vd, pd->pd_dr.dr_serial, cert_shown, pd);
+	return IPC_LATER;
 }
 
 /* GetCRL (RFC 8894 3.3.4): the CRL is public; the signer sends our newest. */
@@ -358,13 +518,16 @@ get_crl(struct validator *vd, struct decide_req *dr, struct decision *dc)
 
 /*
  * A PKCSReq or RenewalReq: the endpoint's mode decides whether it goes
- * to the signer under the endpoint's profile rule, now or after approval.
+ * to the signer, now or after approval.  A renewal needs the renewed
+ * certificate to keep its subject and to be valid in the ledger.
  */
 static int
 request(struct validator *vd, struct decide_req *dr, int mode,
     struct decision *dc)
 {
-	const char	*why = NULL, *profile;
+	struct pending	*pd;
+	const char	*why = NULL;
+	char		 serial[SERIAL_HEX_MAX];
 	int		 ours;
 
 	/* certmonger and strongSwan renew with a PKCSReq signed by the
@@ -373,16 +536,22 @@ request(struct validator *vd, struct decide_req *dr, int mode,
 	    &why) == 0;
 	if (mode == CHALLENGE_RENEWAL && !ours)
 		return deny(dc, "%s", why);
-	if (ours && renewal_check(vd, dr, dc) == -1)
-		return -1;
+	if (ours && decide_same_subject(dr->dr_csr, dr->dr_cert) == -1)
+		return deny(dc, "CSR subject differs from the requester "
+		    "certificate's");
+	if (ours && serial_of_cert(dr->dr_cert, serial) == -1)
+		return deny(dc, "requester certificate serial unusable");
 	if (!ours && mode == CHALLENGE_STATIC &&
 	    decide_challenge(dr->dr_csr, vd->vd_secret) == -1)
 		return deny(dc, "challenge password does not match");
-	profile = decide_profile(vd->vd_conf->cf_scep_profile[
-	    dr->dr_endpoint], dr->dr_csr);
-	if (mode == CHALLENGE_MANUAL)
-		return pend(vd, dr, profile, dc);
-	return decide_issue(vd, dr, profile, 0, "", NULL, dc);
+	if ((pd = pending_new(vd, dr, mode)) == NULL)
+		return deny(dc, "out of memory");
+	if (ours) {
+		memcpy(pd->pd_serial, serial, sizeof(serial));
+		signer_show(vd, serial, renewal_shown, pd);
+	} else
+		submit(pd);
+	return IPC_LATER;
 }
 
 /* Applies the endpoint's mode to one message of any type. */
@@ -499,14 +668,16 @@ h_decide(void *arg, struct ipc_msg *req, struct ipc_msg *ans)
 	memset(&dc, 0, sizeof(dc));
 	if (decide_read(req, &dr) == -1)
 		goto out;
-	r = 0;
+	/* Either takes dr and answers later, or decides now. */
 	if (vd->vd_conf->cf_scep_mode[dr.dr_endpoint] == CHALLENGE_INTUNE &&
 	    is_request(dr.dr_type))
-		r = intune_decide(vd, &dr, &dc);	/* takes dr */
+		r = intune_decide(vd, &dr, &dc);
 	else
-		decide(vd, &dr, &dc);
-	if (r != IPC_LATER)
+		r = decide(vd, &dr, &dc);
+	if (r != IPC_LATER) {
 		decide_reply(ans, &dr, &dc);
+		r = 0;
+	}
  out:
 	decide_req_free(&dr);
 	return r;

@@ -105,7 +105,8 @@ ds_change(struct dirsync *ds, const struct dscert *c, uint16_t type,
 {
 	struct signer_refusal	 rf;
 
-	if (signer_status(ds->ds_vd, type, c->dc_serial, reason, &rf) != 0) {
+	if (signer_status_wait(ds->ds_vd, type, c->dc_serial, reason,
+	    &rf) != 0) {
 		log_warnx("dirsync: %s: %s not done", c->dc_serial,
 		    ipc_type_name(type));
 		return;

@@ -38,8 +38,12 @@ struct ivreq {
 
 static void	iv_answer(struct ivreq *);
 static void	iv_finish(struct ivreq *);
+static void	txid_known(void *, struct ipc_msg *);
 static void	validated(void *, enum intune_result, const char *);
+static void	issued(void *);
 static void	notified(void *, enum intune_result, const char *);
+static void	released(void *, struct ipc_msg *);
+static void	revoked(void *, struct ipc_msg *);
 static void	notified_late(void *, enum intune_result, const char *);
 static void	reply_wait(evutil_socket_t, short, void *);
 
@@ -91,28 +95,49 @@ reply_wait(evutil_socket_t fd, short ev, void *arg)
 static void
 notified(void *arg, enum intune_result res, const char *msg)
 {
+	struct ivreq	*iv = arg;
+	const char	*serial = iv->iv_dc.dc_serial;
+
+	if (res == INTUNE_SUCCESS) {
+		signer_status(iv->iv_vd, IPC_REQ_RELEASE, serial, 0, released,
+		    iv);
+		return;
+	}
+	log_warnx("txid %s: Intune never acknowledged %s (%s): %s; "
+	    "revoking it", iv->iv_dr.dr_txid, serial,
+	    intune_result_name(res), msg);
+	signer_status(iv->iv_vd, IPC_REQ_REVOKE, serial, REASON_CESSATION,
+	    revoked, iv);
+}
+
+static void
+released(void *arg, struct ipc_msg *ans)
+{
 	struct ivreq		*iv = arg;
 	struct signer_refusal	 rf;
-	const char		*serial = iv->iv_dc.dc_serial;
+	struct ipc_cert		 c;
 	char			 keep[SERIAL_HEX_MAX];
 
-	snprintf(keep, sizeof(keep), "%s", serial);
-	if (res == INTUNE_SUCCESS) {
-		if (signer_status(iv->iv_vd, IPC_REQ_RELEASE, keep, 0,
-		    &rf) == 0)
-			tx_decision(&iv->iv_dc, IPC_TX_ISSUED, keep);
-		else
-			deny(&iv->iv_dc, "certificate %s not released", keep);
-	} else {
-		log_warnx("txid %s: Intune never acknowledged %s (%s): %s; "
-		    "revoking it", iv->iv_dr.dr_txid, keep,
-		    intune_result_name(res), msg);
-		if (signer_status(iv->iv_vd, IPC_REQ_REVOKE, keep,
-		    REASON_CESSATION, &rf) != 0)
-			log_warnx("txid %s: CERTIFICATE %s STILL WITHHELD: "
-			    "revoke it by hand", iv->iv_dr.dr_txid, keep);
-		deny(&iv->iv_dc, "Intune did not acknowledge the certificate");
-	}
+	snprintf(keep, sizeof(keep), "%s", iv->iv_dc.dc_serial);
+	if (signer_cert_answer(ans, &c, &rf) == 0)
+		tx_decision(&iv->iv_dc, IPC_TX_ISSUED, keep);
+	else
+		deny(&iv->iv_dc, "certificate %s not released", keep);
+	iv_finish(iv);
+}
+
+static void
+revoked(void *arg, struct ipc_msg *ans)
+{
+	struct ivreq		*iv = arg;
+	struct signer_refusal	 rf;
+	struct ipc_cert		 c;
+
+	if (signer_cert_answer(ans, &c, &rf) != 0)
+		log_warnx("txid %s: CERTIFICATE %s STILL WITHHELD: "
+		    "revoke it by hand", iv->iv_dr.dr_txid,
+		    iv->iv_dc.dc_serial);
+	deny(&iv->iv_dc, "Intune did not acknowledge the certificate");
 	iv_finish(iv);
 }
 
@@ -124,7 +149,6 @@ validated(void *arg, enum intune_result res, const char *msg)
 	struct validator	*vd = iv->iv_vd;
 	struct decide_req	*dr = &iv->iv_dr;
 	int			 wait = vd->vd_conf->cf_intune_wait_success;
-	struct timeval		 tv = { REPLY_WAIT_S, 0 };
 	char			 dir_ids[DIRIDS_STR_MAX];
 
 	if (res != INTUNE_SUCCESS) {
@@ -135,9 +159,21 @@ validated(void *arg, enum intune_result res, const char *msg)
 		return;
 	}
 	dirids_from_csr(vd->vd_conf, dr->dr_csr, dir_ids, sizeof(dir_ids));
-	if (decide_issue(vd, dr, iv->iv_profile, wait ? IPC_ISSUE_WITHHELD :
-	    0, dir_ids, &iv->iv_cert, &iv->iv_dc) == -1 ||
-	    iv->iv_dc.dc_status != SCEP_SUCCESS) {
+	decide_issue(vd, dr, iv->iv_profile, wait ? IPC_ISSUE_WITHHELD : 0,
+	    dir_ids, &iv->iv_cert, &iv->iv_dc, issued, iv);
+}
+
+/* The signer's decision, then Intune is told the outcome. */
+static void
+issued(void *arg)
+{
+	struct ivreq		*iv = arg;
+	struct validator	*vd = iv->iv_vd;
+	struct decide_req	*dr = &iv->iv_dr;
+	int			 wait = vd->vd_conf->cf_intune_wait_success;
+	struct timeval		 tv = { REPLY_WAIT_S, 0 };
+
+	if (iv->iv_dc.dc_status != SCEP_SUCCESS) {
 		if (iv->iv_dc.dc_status == SCEP_FAILURE &&
 		    intune_notify_failure(vd->vd_intune, dr->dr_txid,
 		    dr->dr_csr_der, dr->dr_csr_len, HRESULT_E_FAIL,
@@ -167,17 +203,33 @@ validated(void *arg, enum intune_result res, const char *msg)
 		evtimer_add(iv->iv_timer, &tv);
 }
 
+/* A resend while Intune is being asked, or after: no second ask. */
+static void
+txid_known(void *arg, struct ipc_msg *ans)
+{
+	struct ivreq	*iv = arg;
+	char		 serial[SERIAL_HEX_MAX];
+	int		 st;
+
+	if ((st = signer_tx_answer(ans, IPC_REQ_TXID, serial)) !=
+	    IPC_TX_NONE) {
+		tx_decision(&iv->iv_dc, st, serial);
+		iv_finish(iv);
+		return;
+	}
+	if (intune_validate(iv->iv_vd->vd_intune, iv->iv_dr.dr_txid,
+	    iv->iv_csr, iv->iv_dr.dr_csr_len, validated, iv) == -1) {
+		deny(&iv->iv_dc, "Intune could not be asked");
+		iv_finish(iv);
+	}
+}
+
 int
 intune_decide(struct validator *vd, struct decide_req *dr,
     struct decision *dc)
 {
 	struct ivreq	*iv;
-	char		 serial[SERIAL_HEX_MAX];
-	int		 st;
 
-	/* A resend while Intune is being asked, or after: no second ask. */
-	if ((st = signer_txid(vd, dr->dr_txid, serial)) != IPC_TX_NONE)
-		return tx_decision(dc, st, serial);
 	if ((iv = calloc(1, sizeof(*iv))) == NULL ||
 	    (iv->iv_csr = malloc(dr->dr_csr_len)) == NULL) {
 		free(iv);
@@ -191,10 +243,6 @@ intune_decide(struct validator *vd, struct decide_req *dr,
 	iv->iv_dr.dr_csr_der = iv->iv_csr;	/* outlives the request */
 	iv->iv_profile = decide_profile(vd->vd_conf->cf_scep_profile[
 	    iv->iv_dr.dr_endpoint], iv->iv_dr.dr_csr);
-	if (intune_validate(vd->vd_intune, iv->iv_dr.dr_txid, iv->iv_csr,
-	    iv->iv_dr.dr_csr_len, validated, iv) == -1) {
-		deny(&iv->iv_dc, "Intune could not be asked");
-		iv_finish(iv);
-	}
+	signer_txid(vd, iv->iv_dr.dr_txid, txid_known, iv);
 	return IPC_LATER;
 }

@@ -122,6 +122,7 @@ main(int argc, char *argv[])
 	memset(&vd, 0, sizeof(vd));
 	vd.vd_conf = &cf;
 	vd.vd_signer_fd = -1;
+	vd.vd_signer_max = conf_signer_workers(&cf);
 	gr = getgrnam(cf.cf_admin_group);	/* none: root only */
 	vd.vd_admin_gid = gr != NULL ? gr->gr_gid : (gid_t)-1;
 	if (privdrop_lookup(cf.cf_user_validator, &uid, &gid) == -1 ||
@@ -129,7 +130,9 @@ main(int argc, char *argv[])
 	    &fgid) == -1 || secret_load(&vd) == -1)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	if ((vd.vd_base = event_base_new()) == NULL)
+	if ((vd.vd_base = event_base_new()) == NULL ||
+	    (vd.vd_signer = ipc_pool_new("signer", cf.cf_ca_id, NULL)) ==
+	    NULL)
 		fatalx("event_base_new");
 	privdrop(uid, gid, NULL);
 	privdrop_limits();
@@ -147,6 +150,7 @@ main(int argc, char *argv[])
 	    serve(&vd) == -1)
 		return 1;
 	log_info("exiting");
+	ipc_pool_free(vd.vd_signer);
 	signer_close(&vd);
 	X509_free(vd.vd_ca_cert);
 	explicit_bzero(vd.vd_secret, sizeof(vd.vd_secret));

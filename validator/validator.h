@@ -18,6 +18,7 @@
 struct conf;
 struct event_base;
 struct intune;
+struct ipc_pool;
 
 /* The listening socket the supervisor hands over. */
 #define VALID_FD_LISTEN		3
@@ -30,8 +31,10 @@ struct validator {
 	const struct conf *vd_conf;
 	char		 vd_secret[VALID_SECRET_MAX]; /* "" if none */
 	X509		*vd_ca_cert;	/* renewals must chain to it */
-	int		 vd_signer_fd;	/* -1 until connected */
-	uint32_t	 vd_reqid;	/* last request to the signer */
+	struct ipc_pool	*vd_signer;	/* to signer-valid.sock */
+	int		 vd_signer_max;	/* connections: one per worker */
+	int		 vd_signer_fd;	/* to signer-valid-block.sock */
+	uint32_t	 vd_reqid;	/* its last request */
 	uid_t		 vd_uid;	/* our own */
 	uid_t		 vd_frontend_uid;
 	struct event_base *vd_base;
@@ -94,9 +97,12 @@ int	deny(struct decision *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	tx_decision(struct decision *, int ipc_tx, const char *serial);
 int	is_request(uint32_t messagetype);
-int	decide_issue(struct validator *, struct decide_req *,
+/* Asks the signer to issue dr under profile, bound to the directory
+ * objects dir_ids names ("" none); done(arg) runs with dc filled (and
+ * *cert set on SUCCESS, if cert is not NULL). */
+void	decide_issue(struct validator *, const struct decide_req *,
 	    const char *profile, uint32_t flags, const char *dir_ids,
-	    X509 **cert, struct decision *);
+	    X509 **cert, struct decision *, void (*done)(void *), void *arg);
 
 /* dirids.c */
 void	dirids_from_csr(const struct conf *, X509_REQ *, char *out,
@@ -113,25 +119,43 @@ int		 h_sync(void *, struct ipc_msg *, struct ipc_msg *);
 int	intune_decide(struct validator *, struct decide_req *dr,
 	    struct decision *dc);
 
-/* signer_client.c: typed calls to the signer over signer-valid.sock. */
 /* The signer's refusal of a call: its IPC_ERR_* code and message. */
 struct signer_refusal {
 	uint32_t	 sr_code;
 	char		 sr_msg[IPC_STR_MAX];
 };
-X509	*signer_cacert(struct validator *);
-int	signer_cert_status(struct validator *, const char *serial,
-	    char *status, size_t, struct signer_refusal *);
-int	signer_issue(struct validator *, const struct ipc_issue *,
-	    char serial[SERIAL_HEX_MAX], X509 **cert,
+
+/* signer_client.c: typed calls to the signer over the pool on
+ * signer-valid.sock, and what the blocking calls share with them. */
+int	signer_connect(struct validator *, const char *sock);
+int	signer_refused(struct ipc_msg *ans, struct signer_refusal *);
+int	signer_cert_answer(struct ipc_msg *ans, struct ipc_cert *,
 	    struct signer_refusal *);
-int	signer_status(struct validator *, uint16_t type, const char *serial,
-	    int reason, struct signer_refusal *);
-int	signer_pend(struct validator *, const char *profile,
-	    const uint8_t *csr, size_t csrlen, const char *txid,
-	    const char *requester, char serial[SERIAL_HEX_MAX]);
-int	signer_txid(struct validator *, const char *txid,
+int	signer_tx_answer(struct ipc_msg *ans, uint16_t type,
 	    char serial[SERIAL_HEX_MAX]);
+void	signer_status_msg(struct validator *, struct ipc_msg *req,
+	    uint16_t type, const char *serial, int reason);
+/* Each call frees its message and runs cb exactly once with the answer,
+ * or NULL if the signer could not be asked, maybe before it returns. */
+void	signer_show(struct validator *, const char *serial,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_issue(struct validator *, const struct ipc_issue *,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_status(struct validator *, uint16_t type, const char *serial,
+	    int reason, void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_pend(struct validator *, const struct ipc_issue *,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+void	signer_txid(struct validator *, const char *txid,
+	    void (*cb)(void *, struct ipc_msg *), void *arg);
+
+/*
+ * signer_block.c: blocking calls on a connection of their own, for the
+ * rare calls made outside a client request: the CA certificate at start,
+ * the directory sync, the Entra ID client assertion.
+ */
+X509	*signer_cacert(struct validator *);
+int	signer_status_wait(struct validator *, uint16_t type,
+	    const char *serial, int reason, struct signer_refusal *);
 /* One page of certificate rows after rowid: rows given to cb, or -1. */
 typedef void	signer_dirrow_cb(void *, uint64_t rowid, const char *serial,
 		    const char *status, const char *dir_ids);

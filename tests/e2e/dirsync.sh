@@ -114,11 +114,30 @@ check "a sync after its deletion in Intune revokes its certificate" \
     after_sync 0 "2 checked, 1 revoked, 0 held, 0 released, 0 unanswered"
 check "cessationOfOperation" test "$(state $DEV3)" = "revoked 5"
 
+# The sync's blocking calls (the directory list, the status changes) go
+# on a connection of their own; it is made again after the signer
+# workers restart.
+for p in $(pgrep -f "keyward-signer -c $CONF --serve"); do
+	kill -9 "$p"
+done
+check "the signer answers again after its workers were killed" wait_for ctl status
+enabled() {
+	fake "{\"op\":\"dir\",\"kind\":\"devices\",\"action\":\"patch\",\"id\":\"obj-2\",\"obj\":{\"accountEnabled\":$1}}"
+}
+enabled false
+check "a sync after the restart lists the ledger and holds" \
+    after_sync 0 "1 checked, 0 revoked, 1 held, 0 released, 0 unanswered"
+check "the disabled device's certificate is on hold again" \
+    test "$(state $DEV2)" = "hold 6"
+enabled true
+check "a sync after re-enabling it releases the hold" \
+    after_sync 0 "1 checked, 0 revoked, 0 held, 1 released, 0 unanswered"
+
 # The schedule: a one-second interval holds a disabled device unasked.
 stop_keyward
 sed -i 's/^sync_interval = 0$/sync_interval = 1/' "$CONF"
 start_keyward || { not_ok "appliance restarts"; cleanup; finish; }
-fake "{\"op\":\"dir\",\"kind\":\"devices\",\"action\":\"patch\",\"id\":\"obj-2\",\"obj\":{\"accountEnabled\":false}}"
+enabled false
 check "the scheduled sync holds the disabled device's certificate" \
     wait_for is "hold 6" "SELECT status || ' ' || rev_reason FROM certs WHERE dir_ids = 'entra:$DEV2'"
 check "the revoked certificate stayed revoked" test "$(state $DEV1)" = "revoked 5"
