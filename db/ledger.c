@@ -72,6 +72,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX ocsp_seq ON ocsp_responses (seq);"
 	"CREATE INDEX ocsp_due ON ocsp_responses (ca_id, wanted, next_update);"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: a transactionID's signings, found without reading every
+	 * signing event of the CA on each request. */
+	"CREATE INDEX events_txid ON events (txid);"
+	"PRAGMA user_version = 4;",
 };
 #define LEDGER_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -330,12 +330,13 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'table' AND name IN ('events', 'certs',"
 	    " 'checkpoints', 'pending', 'ocsp_responses')"), 5);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'index' AND name = 'certs_txid'"), 1);
+	    " WHERE type = 'index' AND name IN ('certs_txid', 'events_txid')"),
+	    2);
 	assert_int_equal(db_int(f->f_path, "SELECT journal_mode = 'wal'"
 	    " FROM pragma_journal_mode"), 1);
 	/* Events are append-only while the triggers are in place. */
@@ -457,9 +458,9 @@ test_statement_cache(void **state)
 	ledger_close(f->f_l);
 	f->f_l = NULL;
 	assert_int_equal(db_exec(f->f_path, "DROP TABLE ocsp_responses;"
-	    " PRAGMA user_version = 2"), SQLITE_OK);
+	    " DROP INDEX events_txid; PRAGMA user_version = 2"), SQLITE_OK);
 	assert_int_equal(ledger_open(f->f_path, 0, &f->f_l), 0);
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
 	assert_int_equal(nevents(f->f_l), 7);
 	assert_int_equal(ledger_revoke(f->f_l, 1, SER_A, 1, NB + 10), 0);
 	assert_int_equal(nevents(f->f_l), 8);
@@ -475,13 +476,13 @@ test_open_refuses_newer_schema(void **state)
 
 	ledger_close(f->f_l);
 	f->f_l = NULL;
-	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 4"),
+	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 5"),
 	    SQLITE_OK);
 	assert_int_equal(ledger_open(f->f_path, 0, &l), -1);
 	assert_null(l);
 	assert_non_null(strstr(ledger_errmsg(NULL), "newer"));
 	assert_int_equal(ledger_open(f->f_path, 1, &l), -1);
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 5);
 }
 
 static void
