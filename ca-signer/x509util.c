@@ -276,8 +276,8 @@ x509_spki_copy(X509 *cert, const X509_PUBKEY *src, char *why, size_t whylen)
 	int			 len;
 
 	if (src == NULL || X509_PUBKEY_get0_param(&obj, &bits, &len, &salg,
-	    src) != 1 || len < 0 || (alg = OBJ_dup(obj)) == NULL ||
-	    (copy = OPENSSL_memdup(bits, len > 0 ? len : 1)) == NULL ||
+	    src) != 1 || len <= 0 || (alg = OBJ_dup(obj)) == NULL ||
+	    (copy = OPENSSL_memdup(bits, len)) == NULL ||
 	    X509_PUBKEY_set0_param(dst, alg, V_ASN1_UNDEF, NULL, copy,
 	    len) != 1) {
 		ASN1_OBJECT_free(alg);
