@@ -87,9 +87,13 @@ cacert_build(const struct conf *cf, const struct cacert_req *cr,
 	    sizeof(why))) == NULL)
 		goto out;
 	if ((cert = x509_new_cert(serial, sizeof(serial), ca_cert == NULL ?
-	    subject : X509_get_subject_name(ca_cert), subject, pub, why,
+	    subject : X509_get_subject_name(ca_cert), subject, why,
 	    sizeof(why))) == NULL)
 		goto out;
+	if (X509_set_pubkey(cert, pub) != 1) {
+		x509_why_ssl(why, sizeof(why), "X509_set_pubkey");
+		goto out;
+	}
 	if (x509_set_validity(cert, cf->cf_clock_skew_min, cr->cr_days,
 	    ca_cert == NULL ? NULL : X509_get0_notAfter(ca_cert), why,
 	    sizeof(why)) == -1 ||

@@ -207,6 +207,7 @@ issue_one(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 	li->li_serial = hex;
 	li->li_der = der;
 	li->li_derlen = (size_t)len;
+	li->li_cert = x;
 	if (ledger_issued(sg->sg_ledger, li) == -1) {
 		ledger_abandon(sg->sg_ledger, sg->sg_conf->cf_ca_id, hex);
 		ledger_fail(sg, req, ans);

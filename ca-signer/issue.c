@@ -94,8 +94,9 @@ issue_cert(const struct conf *cf, const struct conf_profile *pr,
 	    (subject = issue_subject(pr, req, why, whylen)) == NULL)
 		goto out;
 	if ((cert = x509_new_cert(serial, SERIAL_LEN,
-	    X509_get_subject_name(ca_cert), subject,
-	    X509_REQ_get0_pubkey(req), why, whylen)) == NULL)
+	    X509_get_subject_name(ca_cert), subject, why, whylen)) == NULL ||
+	    x509_spki_copy(cert, X509_REQ_get_X509_PUBKEY(req), why,
+	    whylen) == -1)
 		goto out;
 	if (x509_set_validity(cert, cf->cf_clock_skew_min, days,
 	    X509_get0_notAfter(ca_cert), why, whylen) == -1 ||

@@ -229,18 +229,18 @@ x509_set_serial(X509 *cert, const uint8_t *serial, size_t len, char *why,
 	return 0;
 }
 
-/* A v3 certificate with serial, names and public key; no validity yet. */
+/*
+ * A v3 certificate with serial and names; no key, no validity yet.  The
+ * caller sets the key: x509_spki_copy() from a request, X509_set_pubkey()
+ * from a key of ours.
+ */
 X509 *
 x509_new_cert(const uint8_t *serial, size_t serial_len,
-    const X509_NAME *issuer, const X509_NAME *subject, EVP_PKEY *pub,
-    char *why, size_t whylen)
+    const X509_NAME *issuer, const X509_NAME *subject, char *why,
+    size_t whylen)
 {
 	X509	*cert = NULL, *ret = NULL;
 
-	if (pub == NULL) {
-		x509_why(why, whylen, "no public key for the certificate");
-		goto out;
-	}
 	if ((cert = X509_new()) == NULL) {
 		x509_why_ssl(why, whylen, "X509_new");
 		goto out;
@@ -249,8 +249,7 @@ x509_new_cert(const uint8_t *serial, size_t serial_len,
 		goto out;
 	if (X509_set_version(cert, X509_VERSION_3) != 1 ||
 	    X509_set_issuer_name(cert, issuer) != 1 ||
-	    X509_set_subject_name(cert, subject) != 1 ||
-	    X509_set_pubkey(cert, pub) != 1) {
+	    X509_set_subject_name(cert, subject) != 1) {
 		x509_why_ssl(why, whylen, "X509_set_*");
 		goto out;
 	}
@@ -259,6 +258,39 @@ x509_new_cert(const uint8_t *serial, size_t serial_len,
  out:
 	X509_free(cert);
 	return ret;
+}
+
+/*
+ * Gives cert the SubjectPublicKeyInfo src, algorithm and key bits as they
+ * are: X509_set_pubkey() would encode an EVP_PKEY and decode it again.
+ * The certificate then has no EVP_PKEY: X509_get0_pubkey() answers NULL.
+ */
+int
+x509_spki_copy(X509 *cert, const X509_PUBKEY *src, char *why, size_t whylen)
+{
+	X509_PUBKEY		*dst = X509_get_X509_PUBKEY(cert);
+	X509_ALGOR		*salg, *dalg;
+	ASN1_OBJECT		*obj, *alg = NULL;
+	const unsigned char	*bits;
+	unsigned char		*copy = NULL;
+	int			 len;
+
+	if (src == NULL || X509_PUBKEY_get0_param(&obj, &bits, &len, &salg,
+	    src) != 1 || len <= 0 || (alg = OBJ_dup(obj)) == NULL ||
+	    (copy = OPENSSL_memdup(bits, len)) == NULL ||
+	    X509_PUBKEY_set0_param(dst, alg, V_ASN1_UNDEF, NULL, copy,
+	    len) != 1) {
+		ASN1_OBJECT_free(alg);
+		OPENSSL_free(copy);
+		x509_why_ssl(why, whylen, "copying the public key");
+		return -1;
+	}
+	if (X509_PUBKEY_get0_param(NULL, NULL, NULL, &dalg, dst) != 1 ||
+	    X509_ALGOR_copy(dalg, salg) != 1) {
+		x509_why_ssl(why, whylen, "copying the key algorithm");
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -26,8 +26,10 @@ int	 x509_time(const ASN1_TIME *, time_t *);
 int	 x509_set_serial(X509 *, const uint8_t *serial, size_t len,
 	    char *why, size_t whylen);
 X509	*x509_new_cert(const uint8_t *serial, size_t serial_len,
-	    const X509_NAME *issuer, const X509_NAME *subject, EVP_PKEY *pub,
-	    char *why, size_t whylen);
+	    const X509_NAME *issuer, const X509_NAME *subject, char *why,
+	    size_t whylen);
+int	 x509_spki_copy(X509 *, const X509_PUBKEY *, char *why,
+	    size_t whylen);
 int	 x509_set_validity(X509 *, int skew_min, int days,
 	    const ASN1_TIME *cap, char *why, size_t whylen);
 X509_EXTENSION *x509_ext_new(X509V3_CTX *, int nid, const char *value,

@@ -226,28 +226,32 @@ ledger_cert_fields(const uint8_t *der, size_t derlen, struct ledger_cert *lc)
 	X509		*x = NULL;
 	int		 rc = -1;
 
-	if (der == NULL || derlen == 0 || derlen > LONG_MAX ||
-	    (x = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen)
-		goto out;
-	if (cert_serial(x, &lc->lc_serial) == -1 ||
-	    cert_subject(x, &lc->lc_subject) == -1 ||
-	    cert_sans(x, &lc->lc_sans) == -1 ||
-	    cert_key_fp(x, &lc->lc_key_fp) == -1 ||
-	    cert_time(X509_get0_notBefore(x), &lc->lc_not_before) == -1 ||
-	    cert_time(X509_get0_notAfter(x), &lc->lc_not_after) == -1)
-		goto out;
-	rc = 0;
- out:
-	if (rc == -1) {
-		ERR_clear_error();
-		free(lc->lc_serial);
-		free(lc->lc_subject);
-		free(lc->lc_sans);
-		free(lc->lc_key_fp);
-		lc->lc_serial = lc->lc_subject = NULL;
-		lc->lc_sans = lc->lc_key_fp = NULL;
-	}
+	if (der != NULL && derlen > 0 && derlen <= LONG_MAX &&
+	    (x = d2i_X509(NULL, &p, (long)derlen)) != NULL &&
+	    p == der + derlen)
+		rc = ledger_cert_fields_x509(x, lc);
+	ERR_clear_error();
 	X509_free(x);
 	return rc;
+}
+
+/* ledger_cert_fields() of a certificate the caller has decoded already. */
+int
+ledger_cert_fields_x509(X509 *x, struct ledger_cert *lc)
+{
+	if (cert_serial(x, &lc->lc_serial) == 0 &&
+	    cert_subject(x, &lc->lc_subject) == 0 &&
+	    cert_sans(x, &lc->lc_sans) == 0 &&
+	    cert_key_fp(x, &lc->lc_key_fp) == 0 &&
+	    cert_time(X509_get0_notBefore(x), &lc->lc_not_before) == 0 &&
+	    cert_time(X509_get0_notAfter(x), &lc->lc_not_after) == 0)
+		return 0;
+	ERR_clear_error();
+	free(lc->lc_serial);
+	free(lc->lc_subject);
+	free(lc->lc_sans);
+	free(lc->lc_key_fp);
+	lc->lc_serial = lc->lc_subject = NULL;
+	lc->lc_sans = lc->lc_key_fp = NULL;
+	return -1;
 }

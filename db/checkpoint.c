@@ -48,7 +48,7 @@ ledger_head(struct ledger *l, int64_t *id, uint8_t hash[LEDGER_HASH_LEN])
 	*id = sqlite3_column_int64(st, 0);
 	memcpy(hash, sqlite3_column_blob(st, 1), LEDGER_HASH_LEN);
  out:
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return r == -1 ? -1 : 0;
 }
 

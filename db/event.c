@@ -194,14 +194,17 @@ cert_update(struct ledger *l, const struct ledger_cert *lc)
 
 /*
  * The row an issued event creates: DER fields from ledger_cert_fields(),
- * the rest from the event.  -1 with why if the DER does not fit.
+ * the rest from the event.  x is the event's DER decoded, if the caller
+ * has it (the issuer), else NULL (replay).  -1 with why if the DER does
+ * not fit.
  */
 int
-ledger_cert_expect(const struct ledger_event *ev, struct ledger_cert *lc,
-    char *why, size_t whylen)
+ledger_cert_expect(const struct ledger_event *ev, X509 *x,
+    struct ledger_cert *lc, char *why, size_t whylen)
 {
 	memset(lc, 0, sizeof(*lc));
-	if (ledger_cert_fields(ev->ev_der, ev->ev_derlen, lc) == -1) {
+	if ((x != NULL ? ledger_cert_fields_x509(x, lc) :
+	    ledger_cert_fields(ev->ev_der, ev->ev_derlen, lc)) == -1) {
 		snprintf(why, whylen, "its certificate cannot be parsed");
 		goto fail;
 	}
@@ -415,7 +418,7 @@ ledger_issued(struct ledger *l, const struct ledger_issue *li)
 	ev.ev_dir_ids = li->li_dir_ids == NULL ? "" : li->li_dir_ids;
 	ev.ev_der = li->li_der;
 	ev.ev_derlen = li->li_derlen;
-	if (ledger_cert_expect(&ev, &lc, why, sizeof(why)) == -1)
+	if (ledger_cert_expect(&ev, li->li_cert, &lc, why, sizeof(why)) == -1)
 		return ledger_seterr(l, "issued %s: %s", li->li_serial, why);
 	if ((rc = ledger_begin(l)) == 0)
 		rc = ledger_end(l, issue_write(l, li, &ev, &lc));
@@ -562,7 +565,7 @@ orphans_load(struct ledger *l, struct orphan **op, size_t *np)
  out:
 	if (rc == -1)
 		ledger_sqlerr(l, "pending signings");
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 

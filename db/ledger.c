@@ -72,6 +72,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX ocsp_seq ON ocsp_responses (seq);"
 	"CREATE INDEX ocsp_due ON ocsp_responses (ca_id, wanted, next_update);"
 	"PRAGMA user_version = 3;",
+	/* 3 -> 4: a transactionID's signings, found without reading every
+	 * signing event of the CA on each request. */
+	"CREATE INDEX events_txid ON events (txid);"
+	"PRAGMA user_version = 4;",
 };
 #define LEDGER_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -80,6 +84,8 @@ static char	 open_err[1024] = "ledger not open";
 
 static int	 ledger_bind(sqlite3_stmt *, const struct ledger_arg *,
 		    size_t);
+static int	 ledger_cached(struct ledger *, const char *,
+		    sqlite3_stmt **);
 static int	 ledger_busy(void *, int);
 static int	 ledger_pragmas(struct ledger *);
 static int	 ledger_wal(struct ledger *);
@@ -139,14 +145,69 @@ ledger_bind(sqlite3_stmt *st, const struct ledger_arg *args, size_t nargs)
 }
 
 /*
- * Prepares sql and binds args; a bind failure is named what.  The caller
- * finalizes *st whatever this returns (it is NULL if prepare failed).
+ * The connection's statement for sql, prepared on first use.  One already
+ * handed out (a query run inside another's loop) or a full cache gives a
+ * statement of its own, which ledger_done() finalizes.
+ */
+static int
+ledger_cached(struct ledger *l, const char *sql, sqlite3_stmt **st)
+{
+	struct ledger_stmt	*ls = NULL;
+	size_t			 i;
+
+	for (i = 0; i < l->l_nstmts && ls == NULL; i++)
+		if (l->l_stmts[i].ls_sql == sql)
+			ls = &l->l_stmts[i];
+	if (ls == NULL && l->l_nstmts < LEDGER_STMTS) {
+		ls = &l->l_stmts[l->l_nstmts++];
+		ls->ls_sql = sql;
+	}
+	if (ls == NULL || ls->ls_busy)
+		return ledger_prepare(l, sql, st);
+	/* The same address may hold other text (a caller's buffer). */
+	if (ls->ls_st != NULL && strcmp(sqlite3_sql(ls->ls_st), sql) != 0) {
+		sqlite3_finalize(ls->ls_st);
+		ls->ls_st = NULL;
+	}
+	if (ls->ls_st == NULL && sqlite3_prepare_v3(l->l_db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &ls->ls_st, NULL) != SQLITE_OK) {
+		ls->ls_st = *st = NULL;
+		return ledger_sqlerr(l, "prepare");
+	}
+	ls->ls_busy = 1;
+	*st = ls->ls_st;
+	return 0;
+}
+
+/* Gives back a statement of ledger_query(): reset if cached, else freed. */
+void
+ledger_done(struct ledger *l, sqlite3_stmt *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < l->l_nstmts; i++) {
+		if (l->l_stmts[i].ls_st == st) {
+			(void)sqlite3_reset(st);
+			(void)sqlite3_clear_bindings(st);
+			l->l_stmts[i].ls_busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+/*
+ * Prepares sql, or takes it from the cache, and binds args; a bind
+ * failure is named what.  The caller gives *st to ledger_done() whatever
+ * this returns (it is NULL if prepare failed).
  */
 int
 ledger_query(struct ledger *l, const char *what, const char *sql,
     const struct ledger_arg *args, size_t nargs, sqlite3_stmt **st)
 {
-	if (ledger_prepare(l, sql, st) == -1)
+	if (ledger_cached(l, sql, st) == -1)
 		return -1;
 	if (ledger_bind(*st, args, nargs) != SQLITE_OK)
 		return ledger_sqlerr(l, what);
@@ -178,7 +239,7 @@ ledger_run(struct ledger *l, const char *what, const char *sql,
 	if (ledger_query(l, what, sql, args, nargs, &st) == 0)
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
 		    ledger_sqlerr(l, what);
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 
@@ -195,7 +256,7 @@ ledger_ints(struct ledger *l, const char *what, const char *sql,
 		r = ledger_sqlerr(l, what);
 	for (i = 0; r == 0 && i < n; i++)
 		v[i] = sqlite3_column_int64(st, (int)i);
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return r;
 }
 
@@ -221,7 +282,7 @@ ledger_begin(struct ledger *l)
 {
 	if (l->l_readonly)
 		return ledger_seterr(l, "ledger is open read-only");
-	return ledger_exec(l, "BEGIN IMMEDIATE");
+	return ledger_run(l, "BEGIN IMMEDIATE", "BEGIN IMMEDIATE", NULL, 0);
 }
 
 /*
@@ -231,7 +292,7 @@ ledger_begin(struct ledger *l)
 int
 ledger_end(struct ledger *l, int rc)
 {
-	if (rc == 0 && ledger_exec(l, "COMMIT") == 0)
+	if (rc == 0 && ledger_run(l, "COMMIT", "COMMIT", NULL, 0) == 0)
 		return 0;
 	ledger_rollback(l);
 	return rc == 0 ? -1 : rc;
@@ -463,8 +524,12 @@ ledger_open(const char *path, int readonly, struct ledger **lp)
 void
 ledger_close(struct ledger *l)
 {
+	size_t	 i;
+
 	if (l == NULL)
 		return;
+	for (i = 0; i < l->l_nstmts; i++)
+		sqlite3_finalize(l->l_stmts[i].ls_st);
 	sqlite3_close(l->l_db);
 	free(l);
 }

@@ -58,6 +58,7 @@ struct ledger_issue {
 	const char	*li_dir_ids;	/* directory object ids, or "" */
 	const uint8_t	*li_der;
 	size_t		 li_derlen;
+	X509		*li_cert;	/* li_der decoded, or NULL */
 	int		 li_withheld;	/* status withheld instead of valid */
 };
 

@@ -11,13 +11,27 @@
 #define LEDGER_ERR_MAX	256
 #define LEDGER_BUSY_MS	10000
 #define LEDGER_BUSY_STEP_US	200	/* between tries for the write lock */
+#define LEDGER_STMTS	48	/* prepared statements kept per connection */
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * A statement prepared once and reset after each use: parsing SQL costs
+ * more than running most of ours.  Found by the address of its SQL text
+ * (our queries are constants), confirmed by the text itself.
+ */
+struct ledger_stmt {
+	const char	*ls_sql;
+	sqlite3_stmt	*ls_st;
+	int		 ls_busy;	/* handed out, not yet ledger_done() */
+};
+
 struct ledger {
-	sqlite3		*l_db;
-	int		 l_readonly;
-	char		 l_err[LEDGER_ERR_MAX];
+	sqlite3			*l_db;
+	int			 l_readonly;
+	char			 l_err[LEDGER_ERR_MAX];
+	struct ledger_stmt	 l_stmts[LEDGER_STMTS];
+	size_t			 l_nstmts;
 };
 
 /*
@@ -77,6 +91,7 @@ int	 ledger_sqlerr(struct ledger *, const char *);
 int	 ledger_prepare(struct ledger *, const char *, sqlite3_stmt **);
 int	 ledger_query(struct ledger *, const char *, const char *,
 	    const struct ledger_arg *, size_t, sqlite3_stmt **);
+void	 ledger_done(struct ledger *, sqlite3_stmt *);
 int	 ledger_row(struct ledger *, const char *, const char *,
 	    const struct ledger_arg *, size_t, sqlite3_stmt **);
 int	 ledger_run(struct ledger *, const char *, const char *,
@@ -99,9 +114,12 @@ int	 ledger_event_hash(const struct ledger_event *,
 	    uint8_t [LEDGER_HASH_LEN]);
 int	 ledger_hex_sha256(const uint8_t *, size_t, char [65]);
 
+/* certinfo.c */
+int	 ledger_cert_fields_x509(X509 *, struct ledger_cert *);
+
 /* event.c */
-int	 ledger_cert_expect(const struct ledger_event *, struct ledger_cert *,
-	    char *, size_t);
+int	 ledger_cert_expect(const struct ledger_event *, X509 *,
+	    struct ledger_cert *, char *, size_t);
 int	 ledger_cert_apply(struct ledger_cert *, const struct ledger_event *);
 
 /* query.c */

@@ -80,7 +80,7 @@ ledger_ocsp_since(struct ledger *l, uint32_t ca_id, int64_t after, int max,
 	}
 	rc = 0;
  out:
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 
@@ -135,7 +135,7 @@ ocsp_keys(struct ledger *l, const char *sql, const struct ledger_arg *a,
 	}
 	rc = n;
  out:
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 

@@ -56,7 +56,7 @@ pending_one(struct ledger *l, const char *sql, const struct ledger_arg *a,
 	memset(lp, 0, sizeof(*lp));
 	if ((r = ledger_row(l, "pending", sql, a, na, &st)) == 0)
 		r = pending_load(l, st, lp);
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return r;
 }
 
@@ -131,7 +131,7 @@ ledger_pending_list(struct ledger *l, int64_t after, int max,
 	}
 	if (r == 0 && c != SQLITE_DONE)
 		r = ledger_sqlerr(l, "pending");
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return r < 0 ? -1 : 0;
 }
 

@@ -122,7 +122,7 @@ cert_one(struct ledger *l, const char *sql, const struct ledger_arg *args,
 	if ((r = ledger_row(l, "certificate", sql, args, nargs, &st)) == 0 &&
 	    ledger_cert_load(l, st, lc) != 0)
 		r = -1;
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return r;
 }
 
@@ -190,7 +190,7 @@ ledger_cert_list(struct ledger *l, const char *status, int64_t after,
 	}
 	rc = 0;
  out:
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 
@@ -228,7 +228,7 @@ ledger_ca_cert(struct ledger *l, uint32_t ca_id, const char *role,
 		rc = 1;
 	if (rc == 0 && ledger_col_blob(st, 0, der, derlen) == -1)
 		rc = ledger_seterr(l, "out of memory");
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }
 
@@ -284,6 +284,6 @@ ledger_crl_latest(struct ledger *l, uint32_t ca_id, int64_t *event_id,
 		if (der != NULL && ledger_col_blob(st, 1, der, derlen) == -1)
 			rc = ledger_seterr(l, "out of memory");
 	}
-	sqlite3_finalize(st);
+	ledger_done(l, st);
 	return rc;
 }

@@ -429,7 +429,7 @@ replay_event(struct verify *v, const struct ledger_event *ev,
 		    rp->rp_issued)
 			return vfail(v, "%s: no pending signing event for it",
 			    name);
-		if (ledger_cert_expect(ev, exp, why, sizeof(why)) == -1)
+		if (ledger_cert_expect(ev, NULL, exp, why, sizeof(why)) == -1)
 			return vfail(v, "%s: %s", name, why);
 		rp->rp_issued = 1;
 		return 0;
@@ -581,7 +581,7 @@ verify_first(struct verify *v, const char *sql, const struct ledger_arg *args,
 		snprintf(serial, SERIAL_HEX_MAX, "%s",
 		    sqlite3_column_text(st, 2));
 	}
-	sqlite3_finalize(st);
+	ledger_done(v->v_l, st);
 	return r == -1 ? verr(v) : r == 0;
 }
 

@@ -330,12 +330,13 @@ test_open_creates_schema(void **state)
 {
 	struct fixture	*f = *state;
 
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 3);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'table' AND name IN ('events', 'certs',"
 	    " 'checkpoints', 'pending', 'ocsp_responses')"), 5);
 	assert_int_equal(db_int(f->f_path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'index' AND name = 'certs_txid'"), 1);
+	    " WHERE type = 'index' AND name IN ('certs_txid', 'events_txid')"),
+	    2);
 	assert_int_equal(db_int(f->f_path, "SELECT journal_mode = 'wal'"
 	    " FROM pragma_journal_mode"), 1);
 	/* Events are append-only while the triggers are in place. */
@@ -350,6 +351,123 @@ test_open_creates_schema(void **state)
 	assert_int_equal(nevents(f->f_l), 1);
 }
 
+/*
+ * The issuer hands ledger_issued() the X509 it built: the row must be the
+ * one the DER gives, which is what the verifier's replay checks.
+ */
+static void
+test_issued_with_x509(void **state)
+{
+	struct fixture		*f = *state;
+	struct ledger_issue	 li;
+	struct ledger_cert	 lc, want;
+	const uint8_t		*p;
+	uint8_t			*der;
+	size_t			 len;
+	X509			*x;
+
+	install_ca(f->f_l);
+	assert_int_equal(ledger_signing(f->f_l, 1, SER_A, "device", "1:x"), 0);
+	der = ee_der(SER_A, "dev", "DNS:dev.example,IP:192.0.2.1", &len);
+	p = der;
+	assert_non_null(x = d2i_X509(NULL, &p, (long)len));
+	issue_init(&li, SER_A, der, len);
+	li.li_txid = "tx-a";
+	li.li_cert = x;
+	assert_int_equal(ledger_issued(f->f_l, &li), 0);
+	memset(&want, 0, sizeof(want));
+	assert_int_equal(ledger_cert_fields(der, len, &want), 0);
+	assert_int_equal(ledger_cert_get(f->f_l, SER_A, &lc), 0);
+	assert_string_equal(lc.lc_serial, want.lc_serial);
+	assert_string_equal(lc.lc_subject, want.lc_subject);
+	assert_string_equal(lc.lc_sans, want.lc_sans);
+	assert_string_equal(lc.lc_key_fp, want.lc_key_fp);
+	assert_int_equal(lc.lc_not_before, want.lc_not_before);
+	assert_int_equal(lc.lc_not_after, want.lc_not_after);
+	assert_int_equal(lc.lc_derlen, len);
+	assert_memory_equal(lc.lc_der, der, len);
+	assert_int_equal(ledger_verify(f->f_l, NULL, 0), 0);
+	ledger_cert_free(&lc);
+	ledger_cert_free(&want);
+	X509_free(x);
+	OPENSSL_free(der);
+}
+
+/* Statements handed out by the cache, and none left busy. */
+static size_t
+stmts_busy(struct ledger *l)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < l->l_nstmts; i++)
+		n += l->l_stmts[i].ls_busy != 0;
+	return n;
+}
+
+/*
+ * Prepared statements are kept per connection and reused; they survive
+ * a schema change by another connection, a query nested in a loop over
+ * the same SQL, a buffer reused for other SQL, and a reopen that migrates.
+ */
+static void
+test_statement_cache(void **state)
+{
+	struct fixture	*f = *state;
+	sqlite3_stmt	*st = NULL;
+	char		 buf[32];
+	const char	*all = "SELECT id FROM events ORDER BY id";
+	size_t		 n;
+	int64_t		 v;
+
+	install_ca(f->f_l);
+	assert_int_equal(issue(f->f_l, SER_A, "tx-a", 0), 0);
+	assert_int_equal(nevents(f->f_l), 3);
+	n = f->f_l->l_nstmts;
+	assert_int_equal(issue(f->f_l, SER_B, "tx-b", 0), 0);
+	assert_int_equal(nevents(f->f_l), 5);
+	assert_int_equal(f->f_l->l_nstmts, n);
+	assert_int_equal(stmts_busy(f->f_l), 0);
+
+	/* Another connection changes the schema under the cache. */
+	assert_int_equal(db_exec(f->f_path, "CREATE TABLE other (x);"
+	    " CREATE INDEX certs_other ON certs (subject)"), SQLITE_OK);
+	assert_int_equal(issue(f->f_l, SER_C, "tx-c", 0), 0);
+	assert_int_equal(nevents(f->f_l), 7);
+	assert_int_equal(f->f_l->l_nstmts, n);
+
+	/* The same SQL inside its own loop gets a statement of its own. */
+	assert_int_equal(ledger_query(f->f_l, "all", all, NULL, 0, &st), 0);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(ledger_ints(f->f_l, "all", all, NULL, 0, &v, 1), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(sqlite3_column_int64(st, 0), 2);
+	ledger_done(f->f_l, st);
+	assert_int_equal(f->f_l->l_nstmts, n + 1);
+	assert_int_equal(stmts_busy(f->f_l), 0);
+
+	/* One address, two texts. */
+	snprintf(buf, sizeof(buf), "SELECT 1");
+	assert_int_equal(ledger_ints(f->f_l, "one", buf, NULL, 0, &v, 1), 0);
+	assert_int_equal(v, 1);
+	snprintf(buf, sizeof(buf), "SELECT 2");
+	assert_int_equal(ledger_ints(f->f_l, "two", buf, NULL, 0, &v, 1), 0);
+	assert_int_equal(v, 2);
+
+	/* Reopened at schema version 2: migrated, then used as before. */
+	ledger_close(f->f_l);
+	f->f_l = NULL;
+	assert_int_equal(db_exec(f->f_path, "DROP TABLE ocsp_responses;"
+	    " DROP INDEX events_txid; PRAGMA user_version = 2"), SQLITE_OK);
+	assert_int_equal(ledger_open(f->f_path, 0, &f->f_l), 0);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
+	assert_int_equal(nevents(f->f_l), 7);
+	assert_int_equal(ledger_revoke(f->f_l, 1, SER_A, 1, NB + 10), 0);
+	assert_int_equal(nevents(f->f_l), 8);
+	assert_int_equal(stmts_busy(f->f_l), 0);
+	assert_int_equal(ledger_verify(f->f_l, NULL, 0), 0);
+}
+
 static void
 test_open_refuses_newer_schema(void **state)
 {
@@ -358,13 +476,13 @@ test_open_refuses_newer_schema(void **state)
 
 	ledger_close(f->f_l);
 	f->f_l = NULL;
-	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 4"),
+	assert_int_equal(db_exec(f->f_path, "PRAGMA user_version = 5"),
 	    SQLITE_OK);
 	assert_int_equal(ledger_open(f->f_path, 0, &l), -1);
 	assert_null(l);
 	assert_non_null(strstr(ledger_errmsg(NULL), "newer"));
 	assert_int_equal(ledger_open(f->f_path, 1, &l), -1);
-	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 4);
+	assert_int_equal(db_int(f->f_path, "PRAGMA user_version"), 5);
 }
 
 static void
@@ -1197,6 +1315,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_creates_schema),
+		T(test_statement_cache),
+		T(test_issued_with_x509),
 		T(test_open_refuses_newer_schema),
 		T(test_open_refuses_foreign_database),
 		cmocka_unit_test(test_cert_fields),

@@ -382,6 +382,48 @@ test_issue_device(void **state)
 	X509_REQ_free(req);
 }
 
+/* The certificate's SubjectPublicKeyInfo is the CSR's, byte for byte. */
+static void
+assert_csr_key(EVP_PKEY *key)
+{
+	X509_REQ	*req;
+	X509		*x, *back;
+	uint8_t		*a = NULL, *b = NULL, *der = NULL;
+	const uint8_t	*p;
+	int		 alen, blen, len;
+
+	req = make_csr(key, "CN=host.example", NULL);
+	x = issue(pr_device, req, ca_cert, ca_key);
+	alen = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &a);
+	blen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &b);
+	assert_true(alen > 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	/* and decodes to the same key */
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	p = der;
+	assert_non_null(back = d2i_X509(NULL, &p, len));
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(back), key), 1);
+	X509_free(back);
+	OPENSSL_free(der);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_free(x);
+	X509_REQ_free(req);
+}
+
+static void
+test_issue_csr_key(void **state)
+{
+	EVP_PKEY	*rsa;
+
+	(void)state;
+	assert_csr_key(ee_key);		/* EC: the curve is a parameter */
+	assert_non_null(rsa = EVP_RSA_gen(2048));
+	assert_csr_key(rsa);		/* RSA: a NULL parameter */
+	EVP_PKEY_free(rsa);
+}
+
 /* user: whole subject, UPN and e-mail SANs, validity capped at MAX_DAYS. */
 static void
 test_issue_user(void **state)
@@ -825,7 +867,8 @@ test_cacert_matches(void **state)
 	fill_serial(serial, 0x33);
 	assert_non_null(x = x509_new_cert(serial, SERIAL_LEN,
 	    X509_get_subject_name(ca_cert), X509_get_subject_name(ca_cert),
-	    other, why, sizeof(why)));
+	    why, sizeof(why)));
+	assert_int_equal(X509_set_pubkey(x, other), 1);
 	assert_int_equal(x509_set_validity(x, 0, 10, NULL, why, sizeof(why)),
 	    0);
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
@@ -863,6 +906,7 @@ main(void)
 {
 	const struct CMUnitTest	 tests[] = {
 		cmocka_unit_test(test_issue_device),
+		cmocka_unit_test(test_issue_csr_key),
 		cmocka_unit_test(test_issue_user),
 		cmocka_unit_test(test_issue_san_only),
 		cmocka_unit_test(test_validity_ca_cap),
