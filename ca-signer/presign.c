@@ -6,7 +6,7 @@
  * signatures a second: first what relying parties asked for while due,
  * then every other row past half its lifetime, then live certificates
  * without a SHA-1 response yet (the digest RFC 5019 clients use), and
- * only while no request waits (serve.c).  A status change re-signs both
+ * only once no request came for a moment (serve.c).  A status change re-signs both
  * digests at once.
  */
 #include <stdlib.h>

@@ -20,6 +20,7 @@
 #define CONN_MAX	64
 #define IO_TIMEOUT_S	5	/* for the rest of a message once it started */
 #define TICK_MS		1000	/* background work paces itself */
+#define PRESIGN_QUIET_MS 100	/* no request for this long: idle */
 
 static int	peer_allowed(void *, unsigned, uid_t, gid_t);
 static void	maybe_checkpoint(struct signer *);
@@ -129,11 +130,17 @@ tick(void *arg)
 	crl_tick(sg);
 }
 
-/* Pre-signing OCSP responses can wait: enrolments never queue behind it. */
-static void
-idle(void *arg)
+/*
+ * Pre-signing OCSP responses can wait until no request has come for
+ * PRESIGN_QUIET_MS, so that enrolments never queue behind it.
+ */
+static int
+idle(void *arg, int64_t quiet_ms)
 {
+	if (quiet_ms < PRESIGN_QUIET_MS)
+		return (int)(PRESIGN_QUIET_MS - quiet_ms);
 	presign_tick(arg);
+	return -1;
 }
 
 void

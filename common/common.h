@@ -31,6 +31,9 @@ int	secret_write(const char *path, const char *secret);
 /* Fills buf with a random printable secret of len characters. */
 int	secret_random(char *buf, size_t len);
 
+/* clock.c: monotonic milliseconds. */
+int64_t	mono_ms(void);
+
 /* binpath.c: path of a sibling program of the running binary. */
 int	bin_path(const char *name, char *out, size_t outsz);
 

@@ -12,7 +12,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -52,15 +51,6 @@ static int64_t			 cap_logged = -CAP_LOG_MS;
 static int			 paused;	/* listener off: cap or error */
 static int			 stopped;	/* listener off for good */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 listener_pause(void)
 {
@@ -99,7 +89,7 @@ conn_new(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(c->c_bev);
 	c->c_state = CONN_READING;
-	c->c_since = now_ms();
+	c->c_since = mono_ms();
 	TAILQ_INSERT_TAIL(&conns, c, c_entry);
 	if (++nconns >= conf->cf_http_max_conns && !paused) {
 		if (c->c_since - cap_logged >= CAP_LOG_MS) {
@@ -155,7 +145,7 @@ conn_done(struct evhttp_request *req, void *arg)
 	struct conn	*c = arg;
 
 	c->c_state = CONN_READING;
-	c->c_since = now_ms();
+	c->c_since = mono_ms();
 	c->c_heard = evbuffer_get_length(bufferevent_get_input(c->c_bev)) > 0;
 }
 
@@ -170,7 +160,7 @@ conns_reply(struct evhttp_request *req)
 	if (c->c_state == CONN_BUSY)
 		nbusy--;
 	c->c_state = CONN_WRITING;
-	c->c_since = now_ms();
+	c->c_since = mono_ms();
 	evhttp_request_set_on_complete_cb(req, conn_done, c);
 }
 
@@ -233,7 +223,7 @@ static void
 conns_sweep(evutil_socket_t fd, short ev, void *arg)
 {
 	struct conn	*c, *next;
-	int64_t		 now = now_ms();
+	int64_t		 now = mono_ms();
 
 	for (c = TAILQ_FIRST(&conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);

@@ -336,7 +336,9 @@ struct ipc_peer {
  * What ipc_serve() runs: peer_ok admits a connection by credentials;
  * handle fills ans for req (-1 drops the connection, nothing is sent);
  * tick, if set, runs after every wake-up and at least every tick_ms;
- * idle, if set, runs before the server blocks, when nothing is waiting.
+ * idle, if set, runs before the server blocks, when nothing is waiting,
+ * told how long no message came; it returns in how many milliseconds it
+ * wants to be asked again, or -1 for no sooner than tick_ms.
  */
 struct ipc_server {
 	const struct ipc_listener *sv_listeners;
@@ -349,7 +351,7 @@ struct ipc_server {
 	int		(*sv_handle)(void *, const struct ipc_peer *,
 			    struct ipc_msg *req, struct ipc_msg *ans);
 	void		(*sv_tick)(void *);
-	void		(*sv_idle)(void *);
+	int		(*sv_idle)(void *, int64_t quiet_ms);
 };
 
 void	ipc_serve(const struct ipc_server *);

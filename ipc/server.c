@@ -26,8 +26,10 @@ static void	on_term(int);
 static int	accept_one(const struct ipc_server *,
 		    const struct ipc_listener *, struct ipc_peer *);
 static int	serve_one(const struct ipc_server *, const struct ipc_peer *);
+static int	serve_wait(const struct ipc_server *, struct pollfd *, nfds_t,
+		    int64_t);
 static void	serve_round(const struct ipc_server *, struct pollfd *,
-		    struct ipc_peer *, size_t *);
+		    struct ipc_peer *, size_t *, int64_t *);
 
 static void
 on_term(int sig)
@@ -103,10 +105,32 @@ may_accept(const struct ipc_server *sv, const struct ipc_listener *il,
 	return n < sv->sv_conn_max && (il->il_max == 0 || mine < il->il_max);
 }
 
-/* One poll and what it found: messages first, then new connections. */
+/*
+ * Waits for input.  Idle work runs only when a look without waiting
+ * finds nothing; it may ask for a look sooner than tick_ms.
+ */
+static int
+serve_wait(const struct ipc_server *sv, struct pollfd *pfd, nfds_t nfds,
+    int64_t last)
+{
+	int	 ready, ms = sv->sv_tick_ms, again;
+
+	if ((ready = poll(pfd, nfds, 0)) != 0)
+		return ready;
+	if (sv->sv_idle != NULL &&
+	    (again = sv->sv_idle(sv->sv_arg, mono_ms() - last)) >= 0 &&
+	    again < ms)
+		ms = again;
+	return poll(pfd, nfds, ms);
+}
+
+/*
+ * One poll and what it found: messages first, then new connections.
+ * last is when the latest message came.
+ */
 static void
 serve_round(const struct ipc_server *sv, struct pollfd *pfd,
-    struct ipc_peer *conns, size_t *n)
+    struct ipc_peer *conns, size_t *n, int64_t *last)
 {
 	size_t	 nl = sv->sv_nlisteners, i;
 	int	 ready;
@@ -120,25 +144,22 @@ serve_round(const struct ipc_server *sv, struct pollfd *pfd,
 		pfd[nl + i].fd = conns[i].ip_fd;
 		pfd[nl + i].events = POLLIN;
 	}
-	/* Idle work only when a look without waiting finds nothing. */
-	if ((ready = poll(pfd, nl + *n, 0)) == 0) {
-		if (sv->sv_idle != NULL)
-			sv->sv_idle(sv->sv_arg);
-		ready = poll(pfd, nl + *n, sv->sv_tick_ms);
-	}
-	if (ready == -1) {
+	if ((ready = serve_wait(sv, pfd, nl + *n, *last)) == -1) {
 		if (errno != EINTR)
 			fatal("poll");
 		return;
 	}
 	if (sv->sv_tick != NULL)
 		sv->sv_tick(sv->sv_arg);
-	for (i = *n; i-- > 0; )
-		if (pfd[nl + i].revents != 0 &&
-		    serve_one(sv, &conns[i]) == -1) {
+	for (i = *n; i-- > 0; ) {
+		if (pfd[nl + i].revents == 0)
+			continue;
+		*last = mono_ms();
+		if (serve_one(sv, &conns[i]) == -1) {
 			close(conns[i].ip_fd);
 			conns[i] = conns[--*n];
 		}
+	}
 	for (i = 0; i < nl; i++)
 		if (pfd[i].revents & POLLIN &&
 		    may_accept(sv, &sv->sv_listeners[i], conns, *n) &&
@@ -153,6 +174,7 @@ ipc_serve(const struct ipc_server *sv)
 	struct pollfd	*pfd = NULL;
 	struct ipc_peer	*conns = NULL;
 	size_t		 i, n = 0;
+	int64_t		 last = mono_ms();
 
 	/* Several workers may accept on one listener: never block in it. */
 	for (i = 0; i < sv->sv_nlisteners; i++)
@@ -166,7 +188,7 @@ ipc_serve(const struct ipc_server *sv)
 	signal(SIGINT, on_term);
 	signal(SIGPIPE, SIG_IGN);
 	while (!quit)
-		serve_round(sv, pfd, conns, &n);
+		serve_round(sv, pfd, conns, &n, &last);
 	while (n > 0)
 		close(conns[--n].ip_fd);
 	free(conns);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -50,16 +49,6 @@ int
 intune_result_refused(enum intune_result r)
 {
 	return r > INTUNE_SUCCESS && r < INTUNE_ERR_TRANSPORT;
-}
-
-/* Monotonic milliseconds: deadlines and cache lifetimes. */
-int64_t
-intune_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A random (version 4) UUID for client-request-id. */

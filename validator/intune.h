@@ -179,7 +179,6 @@ struct intune {
 };
 
 /* intune.c */
-int64_t	 intune_now(void);
 int	 intune_deadline(const struct conf *, int attempts);
 void	 intune_uuid(char out[37]);
 void	 intune_clean(char *dst, size_t dstsz, const char *src, size_t len);

@@ -71,7 +71,7 @@ page_read(struct idisc *ds, const struct ihttp_res *res, char *msg,
 	} else if (uri != NULL && strncmp(uri, "https://", 8) == 0) {
 		if ((ds->ds_uri = strdup(uri)) == NULL)
 			r = INTUNE_ERR_INTERNAL;
-		ds->ds_expires = intune_now() +
+		ds->ds_expires = mono_ms() +
 		    cf->cf_intune_discovery_ttl * 1000LL;
 	} else if (uri == NULL && next != NULL && ds->ds_pages < PAGES_MAX) {
 		if ((ds->ds_next = strdup(next)) == NULL)
@@ -161,7 +161,7 @@ idisc_get(struct intune *in, ivalue_cb *cb, void *arg)
 	struct idisc	*ds = &in->in_disc;
 	const char	*fresh = NULL;
 
-	if (ds->ds_uri != NULL && intune_now() < ds->ds_expires)
+	if (ds->ds_uri != NULL && mono_ms() < ds->ds_expires)
 		fresh = ds->ds_uri;
 	return iwait_get(&ds->ds_waiters, fresh, cb, arg, disc_fetch, ds);
 }

@@ -178,7 +178,7 @@ attempt_start(struct ihttp_req *rq)
 {
 	struct curl_slist	*p, *l = NULL;
 	char			 line[64];
-	int64_t			 left = rq->rq_deadline - intune_now();
+	int64_t			 left = rq->rq_deadline - mono_ms();
 	long			 tmo = rq->rq_hp->hp_conf->cf_intune_request_timeout *
 				    1000L;
 
@@ -282,7 +282,7 @@ attempt_done(struct ihttp_req *rq, CURLcode cc)
 	if (wait && curl_easy_getinfo(rq->rq_easy, CURLINFO_RETRY_AFTER,
 	    &after) == CURLE_OK && after > 0)
 		delay = after < 7 * 86400 ? (int64_t)after * 1000 : INT32_MAX;
-	if (intune_now() + delay >= rq->rq_deadline) {
+	if (mono_ms() + delay >= rq->rq_deadline) {
 		deliver(rq, cc, status, wait);
 		return;
 	}
@@ -406,7 +406,7 @@ ihttp_start(struct ihttp *hp, const struct ihttp_call *hc, ihttp_cb *cb,
 	rq->rq_cb = cb;
 	rq->rq_arg = arg;
 	rq->rq_max = hc->hc_attempts;
-	rq->rq_deadline = intune_now() + hc->hc_deadline_s * 1000LL;
+	rq->rq_deadline = mono_ms() + hc->hc_deadline_s * 1000LL;
 	if ((rq->rq_url = strdup(hc->hc_url)) == NULL ||
 	    (body != NULL && (rq->rq_body = strdup(body)) == NULL) ||
 	    (rq->rq_easy = curl_easy_init()) == NULL ||

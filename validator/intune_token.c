@@ -198,7 +198,7 @@ token_fetch(void *arg)
 	hc.hc_form = form;
 	hc.hc_attempts = TOKEN_ATTEMPTS;
 	hc.hc_deadline_s = intune_deadline(in->in_conf, TOKEN_ATTEMPTS);
-	tk->tk_start = intune_now();
+	tk->tk_start = mono_ms();
 	r = ihttp_start(in->in_http, &hc, token_reply, tk);
 	intune_wipe(form);
 	return r;
@@ -212,7 +212,7 @@ itoken_get(struct intune *in, enum intune_scope sc, ivalue_cb *cb,
 	struct itoken	*tk = &in->in_tokens[sc];
 	const char	*fresh = NULL;
 
-	if (tk->tk_value != NULL && intune_now() < tk->tk_refresh)
+	if (tk->tk_value != NULL && mono_ms() < tk->tk_refresh)
 		fresh = tk->tk_value;
 	return iwait_get(&tk->tk_waiters, fresh, cb, arg, token_fetch, tk);
 }
