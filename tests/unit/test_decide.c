@@ -2,7 +2,8 @@
  * test_decide.c: the validator's checks, free of I/O: the static
  * challenge (every string type a client may use, missing or doubled
  * attributes), the automatic profile rule, and the renewal checks
- * (issued by this CA, validity, same subject), and the directory ids
+ * (issued by this CA, validity, same subject, on keyless certificates
+ * as the validator parses them), and the directory ids
  * an Intune request binds its certificate to.  Keys and certificates
  * are made here.
  */
@@ -20,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "intune.h"
+#include "keyless.h"
 #include "testcert.h"
 #include "common.h"
 #include "config.h"
@@ -224,6 +226,22 @@ test_profile_auto(void **state)
 	X509_REQ_free(mixed);
 }
 
+/* x parsed keylessly from its DER, as decide_read parses the requester's. */
+static X509 *
+keyless_of(X509 *x)
+{
+	X509	*kl;
+	uint8_t	*der = NULL;
+	int	 len;
+
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	assert_non_null(kl = keyless_parse(der, (size_t)len));
+	assert_null(X509_get0_pubkey(kl));
+	OPENSSL_free(der);
+	X509_free(x);
+	return kl;
+}
+
 static void
 test_issued_by(void **state)
 {
@@ -231,10 +249,12 @@ test_issued_by(void **state)
 	const char	*why = NULL;
 	time_t		 now = time(NULL);
 
-	leaf = tc_cert("device-1", key, ca_cert, ca_key, 0x1234, NULL);
-	self = tc_cert("device-1", key, NULL, key, 0x1234, NULL);
+	leaf = keyless_of(tc_cert("device-1", key, ca_cert, ca_key, 0x1234,
+	    NULL));
+	self = keyless_of(tc_cert("device-1", key, NULL, key, 0x1234, NULL));
 	/* Our CA's name as issuer, someone else's signature. */
-	forged = tc_cert("device-1", key, ca_cert, other_key, 0x1234, NULL);
+	forged = keyless_of(tc_cert("device-1", key, ca_cert, other_key,
+	    0x1234, NULL));
 	assert_int_equal(decide_issued_by(leaf, ca_cert, now, &why), 0);
 	assert_int_equal(decide_issued_by(self, ca_cert, now, &why), -1);
 	assert_string_equal(why, "requester certificate not issued by this "
