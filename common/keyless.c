@@ -14,8 +14,8 @@ static OSSL_LIB_CTX	*keyless_ctx;
 
 /*
  * Made on first use, even in a sandbox: the null provider is built in.
- * Only it, loaded explicitly: a context with none loaded
- * would fall back to loading the default one, and with it the decoders.
+ * It is loaded explicitly, as a context with no provider would fall back
+ * to loading the default one, and with it the decoders.
  */
 static int
 keyless_init(void)

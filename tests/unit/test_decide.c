@@ -21,7 +21,6 @@
 #include <openssl/x509v3.h>
 
 #include "intune.h"
-#include "keyless.h"
 #include "testcert.h"
 #include "common.h"
 #include "config.h"
@@ -226,18 +225,14 @@ test_profile_auto(void **state)
 	X509_REQ_free(mixed);
 }
 
-/* x parsed keylessly from its DER, as decide_read parses the requester's. */
+/* Keyless, as decide_read parses the requester's certificate. */
 static X509 *
-keyless_of(X509 *x)
+keyless_cert(const char *cn, X509 *issuer, EVP_PKEY *signer)
 {
-	X509	*kl;
-	uint8_t	*der = NULL;
-	int	 len;
+	X509	*x, *kl;
 
-	assert_true((len = i2d_X509(x, &der)) > 0);
-	assert_non_null(kl = keyless_parse(der, (size_t)len));
-	assert_null(X509_get0_pubkey(kl));
-	OPENSSL_free(der);
+	x = tc_cert(cn, key, issuer, signer, 0x1234, NULL);
+	kl = tc_keyless(x);
 	X509_free(x);
 	return kl;
 }
@@ -249,12 +244,10 @@ test_issued_by(void **state)
 	const char	*why = NULL;
 	time_t		 now = time(NULL);
 
-	leaf = keyless_of(tc_cert("device-1", key, ca_cert, ca_key, 0x1234,
-	    NULL));
-	self = keyless_of(tc_cert("device-1", key, NULL, key, 0x1234, NULL));
+	leaf = keyless_cert("device-1", ca_cert, ca_key);
+	self = keyless_cert("device-1", NULL, key);
 	/* Our CA's name as issuer, someone else's signature. */
-	forged = keyless_of(tc_cert("device-1", key, ca_cert, other_key,
-	    0x1234, NULL));
+	forged = keyless_cert("device-1", ca_cert, other_key);
 	assert_int_equal(decide_issued_by(leaf, ca_cert, now, &why), 0);
 	assert_int_equal(decide_issued_by(self, ca_cert, now, &why), -1);
 	assert_string_equal(why, "requester certificate not issued by this "
