@@ -16,6 +16,7 @@
 #include "common.h"
 #include "config.h"
 #include "ipc.h"
+#include "keyless.h"
 #include "ledger.h"
 #include "serve.h"
 #include "signer.h"
@@ -143,14 +144,14 @@ certrep_head(struct ipc_msg *req, struct certrep_req *cr,
 static int
 certrep_head_ok(struct certrep_req *cr, const uint8_t *der, size_t derlen)
 {
-	const uint8_t	*p = der;
-
 	if (cr->cr_cipher > INT_MAX || cr->cr_digest > INT_MAX ||
 	    cr->cr_txid[0] == '\0')
 		return -1;
-	if ((cr->cr_requester = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
-	    p != der + derlen)
+	if ((cr->cr_requester = keyless_parse(der, derlen)) == NULL)
 		return -1;
+	/* Only the envelope needs the key; certrep_check refuses a
+	 * requester left without one. */
+	(void)keyless_rsa_key(cr->cr_requester);
 	return 0;
 }
 

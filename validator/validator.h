@@ -63,7 +63,7 @@ struct decide_req {
 	const uint8_t	*dr_csr_der;	/* points into the request */
 	size_t		 dr_csr_len;
 	X509_REQ	*dr_csr;	/* NULL unless PKCSReq, RenewalReq */
-	X509		*dr_cert;	/* signed the pkiMessage */
+	X509		*dr_cert;	/* signed the pkiMessage; keyless */
 	X509_NAME	*dr_issuer;	/* CertPoll, GetCert, GetCRL */
 	X509_NAME	*dr_subject;	/* CertPoll */
 	char		 dr_serial[SERIAL_HEX_MAX];	/* GetCert, GetCRL;

@@ -110,6 +110,16 @@ decide dev1 1 19 TX9 "$T/dev1.self"
 check "renewal mode ignores a right challenge without our certificate" answer "^2 2 - requester certificate not issued by this CA$"
 decide ren1 1 17 TX8 "$T/dev1.der"
 check "renewal mode issues to a certificate we issued" answer "^0 0 [0-9A-F]{32} issued under profile device$"
+# Our CA's name and a copy of its certificate re-signed with another key:
+# only the signature gives the forgery away.
+ctl ca-cert >"$T/ca.pem"
+openssl genpkey -algorithm RSA -out "$T/fake.key" 2>/dev/null
+openssl x509 -in "$T/ca.pem" -key "$T/fake.key" -out "$T/fake.pem" 2>/dev/null
+openssl x509 -req -inform DER -in "$T/ren1.csr" -CA "$T/fake.pem" \
+    -CAkey "$T/fake.key" -set_serial 7 -days 1 -outform DER \
+    -out "$T/forged.der" 2>/dev/null
+decide ren1 1 17 TX8F "$T/forged.der"
+check "renewal mode refuses a certificate our CA did not sign" answer "^2 2 - requester certificate not issued by this CA$"
 cert_der "$S2" "$T/alice.der"
 req alice2 alice "" "otherName:msUPN;UTF8:alice@example.com"
 decide alice2 1 17 TX12 "$T/alice.der"

@@ -2,7 +2,8 @@
  * test_certrep.c: SCEP CertRep, the RA certificate bundle and the CEK
  * unwrap, with software keys and certificates made here (no token).  The
  * replies are read back the way a client reads them: CMS_verify, the
- * signed attributes, CMS_decrypt with the requester's key.
+ * signed attributes, CMS_decrypt with the requester's key.  The replies
+ * go to a keyless requester certificate, as the signer parses it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include "common.h"
 #include "testcert.h"
 #include "ipc.h"
+#include "keyless.h"
 #include "signer.h"
 
 /* RFC 8894 3.2.1, spelled out here independently of certrep.c. */
@@ -38,6 +40,7 @@
 
 static EVP_PKEY	*ca_key, *ra_key, *req_key;
 static X509	*ca_cert, *ra_cert, *req_cert, *root_cert, *leaf;
+static X509	*req_keyless;		/* req_cert as the signer parses it */
 static uint8_t	*leaf_der;
 static size_t	 leaf_len;
 static STACK_OF(X509) *chain;		/* CA after the issued cert */
@@ -64,6 +67,9 @@ setup(void **state)
 	if ((n = i2d_X509(leaf, &leaf_der)) <= 0)
 		return -1;
 	leaf_len = (size_t)n;
+	req_keyless = tc_keyless(req_cert);
+	if (keyless_rsa_key(req_keyless) == -1)
+		return -1;
 	if ((chain = sk_X509_new_null()) == NULL ||
 	    !sk_X509_push(chain, ca_cert) ||
 	    (extra = sk_X509_new_null()) == NULL ||
@@ -81,6 +87,7 @@ teardown(void **state)
 	OPENSSL_free(leaf_der);
 	X509_free(leaf);
 	X509_free(req_cert);
+	X509_free(req_keyless);
 	X509_free(ra_cert);
 	X509_free(ca_cert);
 	X509_free(root_cert);
@@ -100,7 +107,7 @@ base_in(int status)
 	in.ci_txid = TXID;
 	in.ci_nonce = nonce8;
 	in.ci_noncelen = sizeof(nonce8);
-	in.ci_requester = req_cert;
+	in.ci_requester = req_keyless;
 	in.ci_cipher = NID_aes_128_cbc;
 	in.ci_digest = NID_sha256;
 	in.ci_status = status;
@@ -562,6 +569,13 @@ test_refused_inputs(void **state)
 	in.ci_requester = eccert;
 	assert_int_equal(certrep_check(&in, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "RSA"));
+	/* As the signer parses it: keyless, and left without a key. */
+	in.ci_requester = tc_keyless(eccert);
+	assert_int_equal(keyless_rsa_key(in.ci_requester), -1);
+	assert_int_equal(certrep_check(&in, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "RSA"));
+	X509_free(in.ci_requester);
+	in.ci_requester = eccert;
 	/* A FAILURE to an EC requester (badAlg) is still a reply. */
 	in.ci_status = SCEP_FAILURE;
 	in.ci_failinfo = SCEP_BAD_ALG;

@@ -2,7 +2,8 @@
  * test_decide.c: the validator's checks, free of I/O: the static
  * challenge (every string type a client may use, missing or doubled
  * attributes), the automatic profile rule, and the renewal checks
- * (issued by this CA, validity, same subject), and the directory ids
+ * (issued by this CA, validity, same subject, on keyless certificates
+ * as the validator parses them), and the directory ids
  * an Intune request binds its certificate to.  Keys and certificates
  * are made here.
  */
@@ -224,6 +225,18 @@ test_profile_auto(void **state)
 	X509_REQ_free(mixed);
 }
 
+/* Keyless, as decide_read parses the requester's certificate. */
+static X509 *
+keyless_cert(const char *cn, X509 *issuer, EVP_PKEY *signer)
+{
+	X509	*x, *kl;
+
+	x = tc_cert(cn, key, issuer, signer, 0x1234, NULL);
+	kl = tc_keyless(x);
+	X509_free(x);
+	return kl;
+}
+
 static void
 test_issued_by(void **state)
 {
@@ -231,10 +244,10 @@ test_issued_by(void **state)
 	const char	*why = NULL;
 	time_t		 now = time(NULL);
 
-	leaf = tc_cert("device-1", key, ca_cert, ca_key, 0x1234, NULL);
-	self = tc_cert("device-1", key, NULL, key, 0x1234, NULL);
+	leaf = keyless_cert("device-1", ca_cert, ca_key);
+	self = keyless_cert("device-1", NULL, key);
 	/* Our CA's name as issuer, someone else's signature. */
-	forged = tc_cert("device-1", key, ca_cert, other_key, 0x1234, NULL);
+	forged = keyless_cert("device-1", ca_cert, other_key);
 	assert_int_equal(decide_issued_by(leaf, ca_cert, now, &why), 0);
 	assert_int_equal(decide_issued_by(self, ca_cert, now, &why), -1);
 	assert_string_equal(why, "requester certificate not issued by this "

@@ -10,6 +10,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "keyless.h"
 #include "testcert.h"
 
 /* A certificate for pub named cn, issued by issuer (NULL: self), valid
@@ -46,4 +47,18 @@ tc_cert(const char *cn, EVP_PKEY *pub, X509 *issuer, EVP_PKEY *signer,
 	}
 	assert_true(X509_sign(x, signer, EVP_sha256()) > 0);
 	return x;
+}
+
+X509 *
+tc_keyless(X509 *x)
+{
+	X509	*kl;
+	uint8_t	*der = NULL;
+	int	 len;
+
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	assert_non_null(kl = keyless_parse(der, (size_t)len));
+	assert_null(X509_get0_pubkey(kl));
+	OPENSSL_free(der);
+	return kl;
 }
