@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "common.h"
+#include "keyless.h"
 #include "config.h"
 #include "ipc.h"
 #include "ledger.h"
@@ -235,7 +236,6 @@ signer_issue_csr(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 {
 	struct ledger_issue	 li;
 	char			 hash[65];
-	const uint8_t		*p = ir->is_csr;
 	X509_REQ		*csr = NULL;
 	int			 r = -1;
 
@@ -244,8 +244,7 @@ signer_issue_csr(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 		    ir->is_profile);
 		return -1;
 	}
-	if ((csr = d2i_X509_REQ(NULL, &p, (long)ir->is_csrlen)) == NULL ||
-	    p != ir->is_csr + ir->is_csrlen) {
+	if ((csr = keyless_parse_req(ir->is_csr, ir->is_csrlen)) == NULL) {
 		ipc_error(ans, req, IPC_ERR_CSR, "not a DER PKCS#10 request");
 		goto out;
 	}

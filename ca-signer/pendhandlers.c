@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "common.h"
+#include "keyless.h"
 #include "config.h"
 #include "ipc.h"
 #include "ledger.h"
@@ -99,14 +100,10 @@ tx_answer(struct signer *sg, struct ipc_msg *req, struct ipc_msg *ans,
 static int
 csr_subject(const uint8_t *der, size_t len, char *out, size_t outsz)
 {
-	const uint8_t	*p = der;
 	X509_REQ	*csr;
 
-	if ((csr = d2i_X509_REQ(NULL, &p, (long)len)) == NULL ||
-	    p != der + len) {
-		X509_REQ_free(csr);
+	if ((csr = keyless_parse_req(der, len)) == NULL)
 		return -1;
-	}
 	X509_NAME_oneline(X509_REQ_get_subject_name(csr), out, (int)outsz);
 	X509_REQ_free(csr);
 	return 0;

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "keyless.h"
 #include "x509util.h"
 #include "signer.h"
 
@@ -106,7 +107,7 @@ policy_check(const struct conf *cf, const struct conf_profile *pr,
     X509_REQ *req, char *why, size_t whylen)
 {
 	GENERAL_NAMES	*san = NULL;
-	EVP_PKEY	*pub;
+	EVP_PKEY	*pub = NULL;
 	int		 ret = -1;
 
 	(void)cf;	/* policy is per profile for now */
@@ -114,13 +115,13 @@ policy_check(const struct conf *cf, const struct conf_profile *pr,
 		x509_why(why, whylen, "no CSR or no profile");
 		goto out;
 	}
-	if ((pub = X509_REQ_get0_pubkey(req)) == NULL) {
+	if ((pub = keyless_req_key(req)) == NULL) {
 		x509_why(why, whylen, "CSR public key does not parse");
 		goto out;
 	}
 	if (policy_key_ok(pub, why, whylen) == -1)
 		goto out;
-	if (X509_REQ_verify(req, pub) != 1) {
+	if (X509_REQ_verify_ex(req, pub, NULL, NULL) != 1) {
 		x509_why(why, whylen, "CSR signature does not verify");
 		goto out;
 	}
@@ -132,6 +133,7 @@ policy_check(const struct conf *cf, const struct conf_profile *pr,
 	ret = 0;
  out:
 	GENERAL_NAMES_free(san);
+	EVP_PKEY_free(pub);
 	ERR_clear_error();
 	return ret;
 }

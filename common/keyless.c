@@ -1,8 +1,10 @@
 /*
- * keyless.c: certificates parsed without decoding their public key.
- * OpenSSL 3.0's decoder framework takes ~0.17 ms a key, nine tenths of
- * d2i_X509, and most certificates we parse never need theirs.
+ * keyless.c: certificates and requests parsed without decoding their
+ * public key.  OpenSSL 3.0's decoder framework takes ~0.17 ms a key, nine
+ * tenths of d2i_X509, and most certificates we parse never need theirs;
+ * RSA keys that are needed are built without it.
  */
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
@@ -53,28 +55,71 @@ keyless_parse(const uint8_t *der, size_t len)
 }
 
 /*
- * d2i_PublicKey builds the key without the decoder framework; its
- * result works in the default library context, as CMS_encrypt uses it.
+ * The RSA key in xpk, or NULL.  d2i_PublicKey builds it without the
+ * decoder framework; the key works in the default library context.
  */
+static EVP_PKEY *
+rsa_key(X509_PUBKEY *xpk)
+{
+	ASN1_OBJECT	*obj;
+	const uint8_t	*p;
+	int		 len;
+
+	if (xpk == NULL || !X509_PUBKEY_get0_param(&obj, &p, &len, NULL,
+	    xpk) || OBJ_obj2nid(obj) != NID_rsaEncryption)
+		return NULL;
+	return d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
+}
+
 int
 keyless_rsa_key(X509 *x)
 {
-	X509_PUBKEY	*xpk;
-	X509_ALGOR	*alg;
-	ASN1_OBJECT	*obj;
-	EVP_PKEY	*pk = NULL;
-	const uint8_t	*p;
-	int		 len, r = -1;
+	EVP_PKEY	*pk;
+	int		 r = -1;
 
-	if ((xpk = X509_get_X509_PUBKEY(x)) == NULL ||
-	    !X509_PUBKEY_get0_param(&obj, &p, &len, &alg, xpk) ||
-	    OBJ_obj2nid(obj) != NID_rsaEncryption)
-		goto out;
-	if ((pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len)) != NULL &&
+	if ((pk = rsa_key(X509_get_X509_PUBKEY(x))) != NULL &&
 	    X509_set_pubkey(x, pk) == 1)
 		r = 0;
- out:
 	EVP_PKEY_free(pk);
 	ERR_clear_error();
 	return r;
+}
+
+X509_REQ *
+keyless_parse_req(const uint8_t *der, size_t len)
+{
+	X509_REQ	*req;
+	const uint8_t	*p = der;
+
+	if (keyless_init() == -1)
+		return NULL;
+	/* Unlike d2i_X509, d2i_X509_REQ ignores the object's context. */
+	req = (X509_REQ *)ASN1_item_d2i_ex(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(X509_REQ), keyless_ctx, NULL);
+	if (req != NULL && p != der + len) {
+		X509_REQ_free(req);
+		req = NULL;
+	}
+	ERR_clear_error();
+	return req;
+}
+
+/* Keys other than RSA are rare here: they take the decoder framework. */
+EVP_PKEY *
+keyless_req_key(X509_REQ *req)
+{
+	X509_PUBKEY	*xpk = X509_REQ_get_X509_PUBKEY(req);
+	EVP_PKEY	*pk;
+	uint8_t		*der = NULL;
+	const uint8_t	*p;
+	int		 len;
+
+	if ((pk = rsa_key(xpk)) == NULL && xpk != NULL &&
+	    (len = i2d_X509_PUBKEY(xpk, &der)) > 0) {
+		p = der;
+		pk = d2i_PUBKEY(NULL, &p, len);
+	}
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return pk;
 }

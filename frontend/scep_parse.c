@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "common.h"
+#include "keyless.h"
 #include "ipc.h"
 #include "scep.h"
 
@@ -559,22 +560,21 @@ sp_run_cipher(struct sp_ctx *c, const uint8_t *cek, struct scep_req *r)
 static int
 sp_csr(struct sp_ctx *c, struct scep_req *r)
 {
-	const unsigned char	*p = c->c_plain;
 	EVP_PKEY		*pub;
+	int			 ok;
 
-	r->sr_csr = d2i_X509_REQ(NULL, &p, (long)c->c_plainlen);
-	if (r->sr_csr == NULL || p != c->c_plain + c->c_plainlen) {
-		X509_REQ_free(r->sr_csr);
-		r->sr_csr = NULL;
+	r->sr_csr = keyless_parse_req(c->c_plain, c->c_plainlen);
+	if (r->sr_csr == NULL)
 		return sp_fail(r, SCEP_E_DECRYPT, "messageData is not one "
 		    "PKCS#10 request");
-	}
 	if (c->c_plainlen > IPC_CSR_MAX)
 		return sp_fail(r, SCEP_E_CSR, "CSR of %zu bytes",
 		    c->c_plainlen);
-	if ((pub = X509_REQ_get0_pubkey(r->sr_csr)) == NULL)
+	if ((pub = keyless_req_key(r->sr_csr)) == NULL)
 		return sp_fail(r, SCEP_E_CSR, "CSR public key unusable");
-	if (X509_REQ_verify(r->sr_csr, pub) != 1)
+	ok = X509_REQ_verify_ex(r->sr_csr, pub, NULL, NULL) == 1;
+	EVP_PKEY_free(pub);
+	if (!ok)
 		return sp_fail(r, SCEP_E_CSR_SIG, "CSR signature invalid");
 	r->sr_csr_der = c->c_plain;
 	r->sr_csr_len = c->c_plainlen;

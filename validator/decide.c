@@ -630,7 +630,7 @@ is_request(uint32_t type)
 static int
 decide_read(struct ipc_msg *req, struct decide_req *dr)
 {
-	const uint8_t	*cert, *iss, *sub, *p;
+	const uint8_t	*cert, *iss, *sub;
 	size_t		 certlen, isslen, sublen;
 	char		 serial[SERIAL_HEX_MAX];
 
@@ -654,9 +654,9 @@ decide_read(struct ipc_msg *req, struct decide_req *dr)
 	    sizeof(dr->dr_serial)) == -1)
 		return -1;
 	if (is_request(dr->dr_type) || dr->dr_csr_len > 0) {
-		p = dr->dr_csr_der;
-		dr->dr_csr = d2i_X509_REQ(NULL, &p, (long)dr->dr_csr_len);
-		if (dr->dr_csr == NULL || p != dr->dr_csr_der + dr->dr_csr_len)
+		dr->dr_csr = keyless_parse_req(dr->dr_csr_der,
+		    dr->dr_csr_len);
+		if (dr->dr_csr == NULL)
 			return -1;
 	}
 	/* Keyless: most requesters are not ours and their key goes unused. */

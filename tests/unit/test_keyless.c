@@ -2,7 +2,8 @@
  * test_keyless.c: certificates parsed without their public key read back
  * as d2i_X509 reads them (names, serial, DER), get the same RSA key when
  * it is attached, refuse trailing bytes and garbage, and refuse to attach
- * a key that is not RSA.
+ * a key that is not RSA.  Requests parsed without their key give their
+ * key (RSA or not) on demand, verify with it, and refuse a bad signature.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +122,68 @@ test_not_rsa(void **state)
 	X509_free(kl);
 }
 
+/* A DER request for key with subject CN=cn, signed by signer. */
+static int
+req_der(EVP_PKEY *key, EVP_PKEY *signer, const char *cn, uint8_t **der)
+{
+	X509_REQ	*req;
+	int		 len = -1;
+
+	if ((req = X509_REQ_new()) != NULL &&
+	    X509_REQ_set_pubkey(req, key) == 1 &&
+	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+	    MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) == 1 &&
+	    X509_REQ_sign(req, signer, EVP_sha256()) > 0)
+		len = i2d_X509_REQ(req, der);
+	X509_REQ_free(req);
+	return len;
+}
+
+/* The request of key parses keylessly, has key's key and verifies. */
+static void
+check_req(EVP_PKEY *key)
+{
+	X509_REQ	*kl;
+	EVP_PKEY	*pub;
+	uint8_t		*der = NULL, *out = NULL;
+	int		 len;
+
+	assert_true((len = req_der(key, key, "req", &der)) > 0);
+	assert_non_null(kl = keyless_parse_req(der, len));
+	assert_int_equal(i2d_X509_REQ(kl, &out), len);
+	assert_memory_equal(out, der, len);
+	assert_non_null(pub = keyless_req_key(kl));
+	assert_int_equal(EVP_PKEY_eq(pub, key), 1);
+	assert_int_equal(X509_REQ_verify_ex(kl, pub, NULL, NULL), 1);
+	assert_null(keyless_parse_req(der, len - 1));
+	EVP_PKEY_free(pub);
+	X509_REQ_free(kl);
+	OPENSSL_free(out);
+	OPENSSL_free(der);
+}
+
+static void
+test_req(void **state)
+{
+	X509_REQ	*kl;
+	EVP_PKEY	*pub;
+	uint8_t		*der = NULL;
+	int		 len;
+
+	(void)state;
+	check_req(rsa_key);
+	check_req(ec_key);
+	/* The RSA key's request signed by the EC key: refused. */
+	assert_true((len = req_der(rsa_key, ec_key, "forged", &der)) > 0);
+	assert_non_null(kl = keyless_parse_req(der, len));
+	assert_non_null(pub = keyless_req_key(kl));
+	assert_int_not_equal(X509_REQ_verify_ex(kl, pub, NULL, NULL), 1);
+	EVP_PKEY_free(pub);
+	X509_REQ_free(kl);
+	OPENSSL_free(der);
+	assert_null(keyless_parse_req(rsa_der, rsa_len));
+}
+
 int
 main(void)
 {
@@ -128,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_same_as_d2i),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_not_rsa),
+		cmocka_unit_test(test_req),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
