@@ -15,7 +15,22 @@ KW=
 tap_n=0
 
 mkdir "$T/bin"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free port below the kernel's ephemeral range: a port the kernel handed
+# out and we released could go to a fake server's port 0 next.
+PORT=$(python3 -c '
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(1000):
+    p = random.randrange(max(lo - 12000, 1024), lo)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break
+')
+[ -n "$PORT" ] || { echo "lib.sh: no free port below the ephemeral range" >&2; exit 1; }
 export SOFTHSM2_CONF=$STATE/softhsm2.conf
 export T CONF STATE LEDGER PORT B
 # ctl works in sub-shells too (sh -c '...'), hence a script, not a function.
